@@ -1,0 +1,3 @@
+export * from './event-store.port.js';
+export * from './blob-store.port.js';
+export * from './message-bus.port.js';

@@ -1,0 +1,105 @@
+import { spawn, type ChildProcess, execFileSync } from 'node:child_process';
+import { createServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect } from 'node:net';
+
+/** A server the harness started; `stop` ends it and removes its files. */
+export interface StartedServer {
+  readonly url: string;
+  stop(): Promise<void>;
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
+    });
+  });
+}
+
+/** Fails with an install hint when a server binary the tests need is missing. */
+export function requireBinary(binary: string, debianPackage: string): string {
+  for (const dir of ['/usr/sbin', '/usr/bin', '/usr/local/bin', '/usr/local/sbin']) {
+    try {
+      execFileSync('test', ['-x', join(dir, binary)]);
+      return join(dir, binary);
+    } catch {
+      // try the next directory
+    }
+  }
+  throw new Error(
+    `${binary} is not installed; the tests need the real server. Install it with: apt-get install -y ${debianPackage}`,
+  );
+}
+
+export async function waitForPort(port: number, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (open) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`nothing listened on 127.0.0.1:${port} within ${timeoutMs} ms`);
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+    setTimeout(() => child.kill('SIGKILL'), 5_000).unref();
+  });
+}
+
+/** Debian's nats-server with JetStream on a free port, its store in a fresh temporary directory. */
+export async function startNatsServer(): Promise<StartedServer> {
+  const binary = requireBinary('nats-server', 'nats-server');
+  const port = await freePort();
+  const storeDir = mkdtempSync(join(tmpdir(), 'wharf-nats-'));
+  const child = spawn(binary, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir], {
+    stdio: 'ignore',
+  });
+  await waitForPort(port);
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    async stop() {
+      await stopChild(child);
+      rmSync(storeDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** s3rver (an S3-compatible server from npm) in this process, with one bucket. */
+export async function startS3Server(bucket = 'wharf'): Promise<StartedServer & { bucket: string }> {
+  const { default: S3rver } = await import('s3rver');
+  const directory = mkdtempSync(join(tmpdir(), 'wharf-s3-'));
+  const port = await freePort();
+  const server = new S3rver({
+    port,
+    address: '127.0.0.1',
+    silent: true,
+    directory,
+    configureBuckets: [{ name: bucket, configs: [] }],
+  });
+  await server.run();
+  return {
+    url: `http://127.0.0.1:${port}`,
+    bucket,
+    async stop() {
+      await server.close();
+      rmSync(directory, { recursive: true, force: true });
+    },
+  };
+}
