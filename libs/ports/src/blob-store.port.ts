@@ -68,6 +68,12 @@ export class RangeNotSatisfiableError extends Error {
 
 export abstract class BlobStore {
   /**
+   * Smallest size of every part but the last in a multipart upload (S3 refuses smaller ones: 5 MiB).
+   * Callers that receive small chunks (registry PATCH) collect them up to this size before `putUploadPart`.
+   */
+  abstract readonly minPartSize: number;
+
+  /**
    * Stores a stream of unknown length. With `expectedDigest`, the computed sha256 must equal it or
    * DigestMismatchError is thrown and nothing is kept; without it, the computed digest names the object.
    * Storing a digest that already exists succeeds without duplicating it.

@@ -97,6 +97,14 @@ export abstract class EventStore {
     onError?: (error: unknown) => void,
   ): EventSubscription;
 
+  /**
+   * Durable checkpoints for readers of `readAll`/`subscribe` (the outbox relay, projections), kept beside
+   * the events so that a reader's progress lives and is backed up with what it reads. 0 when never saved.
+   */
+  abstract loadCheckpoint(reader: string): Promise<number>;
+
+  abstract saveCheckpoint(reader: string, globalPosition: number): Promise<void>;
+
   /** Liveness of the backing store, for /readyz. */
   abstract ping(): Promise<void>;
 
