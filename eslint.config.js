@@ -46,7 +46,7 @@ export default tseslint.config(
     ),
   },
   {
-    files: ['libs/{event-store,blob-store,bus}-*/src/**', 'libs/registry-client/src/**'],
+    files: ['libs/{event-store,blob-store,bus,content-index}-*/src/**', 'libs/registry-client/src/**'],
     ignores: ['**/*.spec.ts'],
     rules: restrict(
       ['@wharf/service-*', '@wharf/runtime', '@wharf/app-*', '@wharf/testing', '@wharf/domain-*'],

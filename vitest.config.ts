@@ -18,6 +18,6 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    reporters: ['default'],
+    reporters: ['default', './libs/testing/src/summary-line.reporter.ts'],
   },
 });

@@ -1,1 +1,30 @@
-export {};
+import { runProcess } from '@wharf/runtime';
+import { GatewayModule } from '@wharf/service-gateway';
+import { ContentModule } from '@wharf/service-content';
+import { AuditModule } from '@wharf/service-audit';
+import { SyncModule } from '@wharf/service-sync';
+import { UploadModule } from '@wharf/service-upload';
+import { PublicationModule } from '@wharf/service-publication';
+import { DistributionModule } from '@wharf/service-distribution';
+
+// Every service in one process on the embedded adapters (in-process bus, SQLite, local files), all state
+// under WHARF_DATA_DIR. The same modules as the multi-process mode: only the adapters differ.
+await runProcess({
+  name: 'wharf',
+  defaults: {
+    bus: 'memory',
+    eventStore: 'sqlite',
+    blobStore: 'fs',
+    httpPortVariable: 'WHARF_API_PORT',
+    httpPort: 24817,
+  },
+  modules: () => [
+    GatewayModule,
+    ContentModule,
+    AuditModule,
+    SyncModule,
+    UploadModule,
+    PublicationModule,
+    DistributionModule,
+  ],
+});

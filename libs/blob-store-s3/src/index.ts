@@ -1,1 +1,3 @@
-export {};
+export { S3BlobStore } from './s3-blob-store.adapter.js';
+export type { S3BlobStoreOptions } from './s3-endpoint.config.js';
+export { S3RequestError } from './s3-bucket.client.js';

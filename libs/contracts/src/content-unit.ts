@@ -65,7 +65,11 @@ export interface ManifestFacts {
   readonly configDigest?: string;
   readonly layerDigests: readonly string[];
   /** Listed manifests (lists/indexes only), each with its platform when given. */
-  readonly listed: readonly { readonly digest: string; readonly mediaType: string; readonly platform?: Platform }[];
+  readonly listed: readonly {
+    readonly digest: string;
+    readonly mediaType: string;
+    readonly platform?: Platform;
+  }[];
   readonly annotations: Readonly<Record<string, string>>;
   readonly labels: Readonly<Record<string, string>>;
   readonly os?: string;

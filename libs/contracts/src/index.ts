@@ -1,1 +1,5 @@
 export * from './content-unit.js';
+export * from './repository.contract.js';
+export * from './audit.contract.js';
+export * from './errors.contract.js';
+export * from './subjects.contract.js';

@@ -1,1 +1,1 @@
-export {};
+export { MongoEventStore, type MongoEventStoreOptions } from './mongo-event-store.adapter.js';

@@ -1,3 +1,4 @@
 export * from './event-store.port.js';
 export * from './blob-store.port.js';
 export * from './message-bus.port.js';
+export * from './content-index.port.js';

@@ -1,1 +1,2 @@
-export {};
+export * from './audit.module.js';
+export * from './audit-log.js';

@@ -1,1 +1,1 @@
-export {};
+export * from './distribution.module.js';

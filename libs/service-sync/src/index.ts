@@ -1,1 +1,1 @@
-export {};
+export * from './sync.module.js';

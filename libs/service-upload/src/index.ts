@@ -1,1 +1,1 @@
-export {};
+export * from './upload.module.js';

@@ -1,1 +1,10 @@
-export {};
+export * from './content-summary.model.js';
+export * from './repository.events.js';
+export * from './repository.commands.js';
+export * from './repository.state.js';
+export * from './repository.decider.js';
+export * from './repository.errors.js';
+export * from './committed-changes.collector.js';
+export type { VersionContentView } from './version-content.view.js';
+export * from './version-change.model.js';
+export * from './content.planner.js';

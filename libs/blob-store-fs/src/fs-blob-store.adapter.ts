@@ -1,0 +1,271 @@
+import { constants, createReadStream } from 'node:fs';
+import {
+  access,
+  mkdir,
+  open,
+  opendir,
+  readFile,
+  readdir,
+  rename,
+  rm,
+  stat,
+  writeFile,
+} from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { Readable } from 'node:stream';
+import {
+  BlobNotFoundError,
+  BlobStore,
+  DigestMismatchError,
+  UploadNotFoundError,
+  type BlobInfo,
+  type ByteRange,
+  type UploadPart,
+  type UploadStatus,
+} from '@wharf/ports';
+import { assertRangeSatisfiable, sha256Digest, sha256Hex } from './blob-addressing.util.js';
+import { FsBlobLayout } from './fs-blob.layout.js';
+import { assertPartNumber, isUploadId, newUploadId } from './upload-rules.util.js';
+import { writeStagingFile } from './staging-file.writer.js';
+
+export interface FsBlobStoreOptions {
+  /** Directory that holds everything (created when missing); see FsBlobLayout for what goes where. */
+  readonly root: string;
+}
+
+interface UploadInfo {
+  readonly createdAt: string;
+}
+
+/**
+ * BlobStore on a local filesystem, for the all-in-one mode. Every write lands in staging/ first and is
+ * renamed into place only when complete and verified, so readers never see partial or unverified bytes.
+ */
+export class FsBlobStore extends BlobStore {
+  /** Files have no part-size floor; any chunk the caller has can become a part. */
+  readonly minPartSize = 1;
+  private readonly layout: FsBlobLayout;
+
+  constructor(options: FsBlobStoreOptions) {
+    super();
+    this.layout = new FsBlobLayout(options.root);
+  }
+
+  async put(body: Readable | AsyncIterable<Uint8Array>, expectedDigest?: string): Promise<BlobInfo> {
+    const staging = await this.stage(body);
+    return this.publish(staging.path, staging.info, expectedDigest);
+  }
+
+  async get(digest: string, range?: ByteRange): Promise<Readable> {
+    const path = this.blobPathOf(digest);
+    // Opening first turns a missing file into BlobNotFoundError here rather than an error event later,
+    // and keeps serving the bytes even if the blob is deleted while the stream is read.
+    const file = await open(path, 'r').catch((error: unknown) => {
+      throw isMissing(error) ? new BlobNotFoundError(digest) : error;
+    });
+    try {
+      if (range) assertRangeSatisfiable(range, (await file.stat()).size);
+      return file.createReadStream(range ? { start: range.start, end: range.end } : {});
+    } catch (error) {
+      await file.close();
+      throw error;
+    }
+  }
+
+  async stat(digest: string): Promise<BlobInfo | undefined> {
+    const hex = sha256Hex(digest);
+    if (!hex) return undefined;
+    const stats = await stat(this.layout.blobPath(hex)).catch(ignoreMissing);
+    return stats && { digest, size: stats.size };
+  }
+
+  async delete(digest: string): Promise<void> {
+    const hex = sha256Hex(digest);
+    if (hex) await rm(this.layout.blobPath(hex), { force: true });
+  }
+
+  /** Files cannot be fetched by URL; callers stream them through `get`. */
+  async presignedGetUrl(_digest: string, _expirySeconds: number): Promise<string | undefined> {
+    return undefined;
+  }
+
+  async createUpload(): Promise<UploadStatus> {
+    const uploadId = newUploadId();
+    const createdAt = new Date();
+    // The session is assembled in staging/ and renamed into uploads/ so that it appears whole or not at all.
+    const draft = this.layout.newStagingPath();
+    const files = FsBlobLayout.sessionFiles(draft);
+    await mkdir(files.parts, { recursive: true });
+    const info: UploadInfo = { createdAt: createdAt.toISOString() };
+    await writeFile(files.info, JSON.stringify(info), { flush: true });
+    await mkdir(this.layout.uploadsDir, { recursive: true });
+    await rename(draft, this.layout.uploadDir(uploadId));
+    return { uploadId, parts: [], size: 0, createdAt };
+  }
+
+  async putUploadPart(
+    uploadId: string,
+    partNumber: number,
+    body: Readable | AsyncIterable<Uint8Array>,
+  ): Promise<UploadPart> {
+    assertPartNumber(uploadId, partNumber);
+    await this.readUploadInfo(uploadId);
+    const staging = await this.stage(body);
+    // rename replaces an earlier part with the same number in one step.
+    await rename(staging.path, this.layout.partPath(uploadId, partNumber)).catch(async (error: unknown) => {
+      await rm(staging.path, { force: true });
+      throw isMissing(error) ? new UploadNotFoundError(uploadId) : error;
+    });
+    return { partNumber, size: staging.info.size };
+  }
+
+  async uploadStatus(uploadId: string): Promise<UploadStatus> {
+    const info = await this.readUploadInfo(uploadId);
+    const parts: UploadPart[] = [];
+    for (const fileName of await readdir(this.layout.partsDir(uploadId))) {
+      const partNumber = FsBlobLayout.partNumberOf(fileName);
+      if (partNumber === undefined) continue;
+      const stats = await stat(this.layout.partPath(uploadId, partNumber)).catch(ignoreMissing);
+      if (stats) parts.push({ partNumber, size: stats.size });
+    }
+    parts.sort((a, b) => a.partNumber - b.partNumber);
+    const size = parts.reduce((sum, part) => sum + part.size, 0);
+    return { uploadId, parts, size, createdAt: new Date(info.createdAt) };
+  }
+
+  async completeUpload(uploadId: string, expectedDigest: string): Promise<BlobInfo> {
+    const { parts } = await this.uploadStatus(uploadId);
+    const staging = await this.stage(this.joinParts(uploadId, parts));
+    try {
+      const info = await this.publish(staging.path, staging.info, expectedDigest);
+      await this.abortUpload(uploadId);
+      return info;
+    } catch (error) {
+      // Bytes that do not match end the session; any other failure leaves it for the caller to retry.
+      if (error instanceof DigestMismatchError) await this.abortUpload(uploadId);
+      throw error;
+    }
+  }
+
+  async abortUpload(uploadId: string): Promise<void> {
+    if (!isUploadId(uploadId)) return;
+    // Renaming into staging/ makes the session vanish at once; removing the files can then take its time.
+    const doomed = this.layout.newStagingPath();
+    await mkdir(this.layout.stagingDir, { recursive: true });
+    try {
+      await rename(this.layout.uploadDir(uploadId), doomed);
+    } catch (error) {
+      if (isMissing(error)) return;
+      throw error;
+    }
+    await rm(doomed, { recursive: true, force: true });
+  }
+
+  async listUploads(before: Date): Promise<UploadStatus[]> {
+    const uploadIds = await readdir(this.layout.uploadsDir).catch(ignoreMissing);
+    const started: UploadStatus[] = [];
+    for (const uploadId of uploadIds ?? []) {
+      const status = await this.uploadStatus(uploadId).catch((error: unknown) => {
+        if (error instanceof UploadNotFoundError) return undefined; // completed or aborted meanwhile
+        throw error;
+      });
+      if (status && status.createdAt < before) started.push(status);
+    }
+    return started;
+  }
+
+  async *list(): AsyncIterable<BlobInfo> {
+    const fanOuts = await opendir(this.layout.blobsDir).catch(ignoreMissing);
+    if (!fanOuts) return;
+    for await (const fanOut of fanOuts) {
+      if (!fanOut.isDirectory()) continue;
+      const blobs = await opendir(this.layout.fanOutDir(fanOut.name)).catch(ignoreMissing);
+      if (!blobs) continue;
+      for await (const blob of blobs) {
+        const digest = sha256Digest(blob.name);
+        if (sha256Hex(digest) !== blob.name || !blob.name.startsWith(fanOut.name)) continue;
+        const stats = await stat(this.layout.blobPath(blob.name)).catch(ignoreMissing);
+        if (stats) yield { digest, size: stats.size };
+      }
+    }
+  }
+
+  async ping(): Promise<void> {
+    await mkdir(this.layout.root, { recursive: true });
+    await access(this.layout.root, constants.R_OK | constants.W_OK);
+  }
+
+  async close(): Promise<void> {
+    // Nothing is held open between calls.
+  }
+
+  /** Writes a body to a fresh staging file; on failure nothing is left behind. */
+  private async stage(body: AsyncIterable<unknown>): Promise<{ path: string; info: BlobInfo }> {
+    await mkdir(this.layout.stagingDir, { recursive: true });
+    const path = this.layout.newStagingPath();
+    try {
+      return { path, info: await writeStagingFile(path, body) };
+    } catch (error) {
+      await rm(path, { force: true });
+      throw error;
+    }
+  }
+
+  /** Moves a verified staging file under its digest, or removes it when it does not match. */
+  private async publish(stagingPath: string, info: BlobInfo, expectedDigest?: string): Promise<BlobInfo> {
+    try {
+      if (expectedDigest !== undefined && info.digest !== expectedDigest) {
+        throw new DigestMismatchError(expectedDigest, info.digest);
+      }
+      const target = this.blobPathOf(info.digest);
+      await mkdir(dirname(target), { recursive: true });
+      // Replacing an existing copy is harmless: same digest, same bytes, and open readers keep theirs.
+      await rename(stagingPath, target);
+      await fsyncDirectory(dirname(target));
+      return info;
+    } catch (error) {
+      await rm(stagingPath, { force: true });
+      throw error;
+    }
+  }
+
+  private async *joinParts(uploadId: string, parts: readonly UploadPart[]): AsyncGenerator<unknown> {
+    for (const part of parts) {
+      yield* createReadStream(this.layout.partPath(uploadId, part.partNumber));
+    }
+  }
+
+  private blobPathOf(digest: string): string {
+    const hex = sha256Hex(digest);
+    if (!hex) throw new BlobNotFoundError(digest);
+    return this.layout.blobPath(hex);
+  }
+
+  private async readUploadInfo(uploadId: string): Promise<UploadInfo> {
+    if (!isUploadId(uploadId)) throw new UploadNotFoundError(uploadId);
+    try {
+      return JSON.parse(await readFile(this.layout.uploadInfoPath(uploadId), 'utf8')) as UploadInfo;
+    } catch (error) {
+      throw isMissing(error) ? new UploadNotFoundError(uploadId) : error;
+    }
+  }
+}
+
+/** Makes a rename into the directory durable, not just the renamed file's contents. */
+async function fsyncDirectory(path: string): Promise<void> {
+  const directory = await open(path, 'r');
+  try {
+    await directory.sync();
+  } finally {
+    await directory.close();
+  }
+}
+
+function isMissing(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT';
+}
+
+function ignoreMissing(error: unknown): undefined {
+  if (isMissing(error)) return undefined;
+  throw error;
+}

@@ -1,0 +1,79 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DigestMismatchError } from '@wharf/ports';
+import { blobStoreContract } from '@wharf/testing';
+import { FsBlobStore } from './fs-blob-store.adapter.js';
+
+blobStoreContract('fs', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'wharf-fs-blobs-'));
+  const store = new FsBlobStore({ root });
+  return {
+    store,
+    reopen: async () => new FsBlobStore({ root }),
+    cleanup: async () => {
+      await store.close();
+      await rm(root, { recursive: true, force: true });
+    },
+  };
+});
+
+describe('FsBlobStore on disk', () => {
+  let root: string;
+  let store: FsBlobStore;
+
+  beforeEach(async () => {
+    root = await mkdtemp(join(tmpdir(), 'wharf-fs-blobs-'));
+    store = new FsBlobStore({ root });
+  });
+
+  afterEach(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('keeps a blob at blobs/sha256/<first two hex digits>/<hex>', async () => {
+    const content = randomBytes(1000);
+    const hex = createHash('sha256').update(content).digest('hex');
+
+    await store.put(Readable.from([content]));
+
+    expect(await readFile(join(root, 'blobs', 'sha256', hex.slice(0, 2), hex))).toEqual(content);
+  });
+
+  it('leaves no staging files behind after puts, a mismatch, a completed and an aborted upload', async () => {
+    await store.put(Readable.from([randomBytes(100)]));
+    await expect(
+      store.put(Readable.from([randomBytes(100)]), `sha256:${'0'.repeat(64)}`),
+    ).rejects.toBeInstanceOf(DigestMismatchError);
+    const completed = await store.createUpload();
+    const part = randomBytes(10);
+    await store.putUploadPart(completed.uploadId, 1, Readable.from([part]));
+    await store.completeUpload(
+      completed.uploadId,
+      `sha256:${createHash('sha256').update(part).digest('hex')}`,
+    );
+    const aborted = await store.createUpload();
+    await store.putUploadPart(aborted.uploadId, 1, Readable.from([part]));
+    await store.abortUpload(aborted.uploadId);
+
+    expect(await readdir(join(root, 'staging'))).toEqual([]);
+    expect(await readdir(join(root, 'uploads'))).toEqual([]);
+  });
+
+  it('offers no presigned URL', async () => {
+    const { digest } = await store.put(Readable.from([randomBytes(10)]));
+
+    expect(await store.presignedGetUrl(digest, 60)).toBeUndefined();
+  });
+
+  it('creates its root on ping', async () => {
+    const nested = new FsBlobStore({ root: join(root, 'not', 'there', 'yet') });
+
+    await nested.ping();
+
+    expect(await readdir(join(root, 'not', 'there'))).toEqual(['yet']);
+  });
+});

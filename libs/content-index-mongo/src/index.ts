@@ -1,0 +1,1 @@
+export { MongoContentIndex, type MongoContentIndexOptions } from './mongo-content-index.adapter.js';

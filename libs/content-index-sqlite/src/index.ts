@@ -1,0 +1,1 @@
+export { SqliteContentIndex, type SqliteContentIndexOptions } from './sqlite-content-index.adapter.js';

@@ -1,0 +1,100 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { BlobStore, EventStore, MessageBus } from '@wharf/ports';
+import { SqliteEventStore } from '@wharf/event-store-sqlite';
+import { MongoEventStore } from '@wharf/event-store-mongo';
+import { FsBlobStore } from '@wharf/blob-store-fs';
+import { S3BlobStore } from '@wharf/blob-store-s3';
+import { InMemoryBroker, InMemoryBus } from '@wharf/bus-memory';
+import { NatsBus } from '@wharf/bus-nats';
+import type { Settings } from './settings.js';
+
+/** A named liveness check of one dependency, run by /readyz. */
+export interface ReadinessProbe {
+  readonly name: string;
+  check(): Promise<void>;
+}
+
+/**
+ * Opens the adapters this process's settings choose, once each, and closes them at shutdown. The only place
+ * that knows adapter classes: services see ports. Event stores are per owning service (`content`, `audit`...),
+ * one SQLite file or MongoDB database each, so a service's data can move without the others'.
+ */
+export class Infrastructure {
+  private bus?: Promise<MessageBus>;
+  private blobs?: BlobStore;
+  private readonly eventStores = new Map<string, Promise<EventStore>>();
+  readonly probes: ReadinessProbe[] = [];
+
+  constructor(
+    readonly settings: Settings,
+    readonly processName: string,
+  ) {}
+
+  messageBus(): Promise<MessageBus> {
+    this.bus ??= this.openBus();
+    return this.bus;
+  }
+
+  blobStore(): BlobStore {
+    if (!this.blobs) {
+      const s3 = this.settings.s3;
+      this.blobs = s3
+        ? new S3BlobStore({
+            endPoint: s3.url,
+            accessKey: s3.accessKey,
+            secretKey: s3.secretKey,
+            bucket: s3.bucket,
+            region: s3.region,
+          })
+        : new FsBlobStore({ root: join(this.settings.dataDir, 'blobs') });
+      const store = this.blobs;
+      this.probes.push({ name: `blob-store:${this.settings.blobStore}`, check: () => store.ping() });
+    }
+    return this.blobs;
+  }
+
+  eventStore(owner: string): Promise<EventStore> {
+    let store = this.eventStores.get(owner);
+    if (!store) {
+      store = this.openEventStore(owner);
+      this.eventStores.set(owner, store);
+    }
+    return store;
+  }
+
+  async close(): Promise<void> {
+    const stores = await Promise.allSettled([...this.eventStores.values()]);
+    await Promise.allSettled(stores.map((s) => (s.status === 'fulfilled' ? s.value.close() : undefined)));
+    await this.blobs?.close();
+    if (this.bus) await (await this.bus).close();
+  }
+
+  private async openBus(): Promise<MessageBus> {
+    const bus =
+      this.settings.bus === 'nats'
+        ? await NatsBus.connect({
+            servers: this.settings.natsUrl as string,
+            name: `wharf-${this.processName}`,
+            streamPrefix: this.settings.natsStreamPrefix,
+          })
+        : new InMemoryBus(new InMemoryBroker());
+    this.probes.push({ name: `bus:${this.settings.bus}`, check: () => bus.ping() });
+    return bus;
+  }
+
+  private async openEventStore(owner: string): Promise<EventStore> {
+    let store: EventStore;
+    if (this.settings.eventStore === 'mongodb') {
+      store = await MongoEventStore.connect({
+        url: this.settings.mongodbUrl as string,
+        database: `${this.settings.mongodbDatabase}_${owner}`,
+      });
+    } else {
+      mkdirSync(this.settings.dataDir, { recursive: true });
+      store = new SqliteEventStore({ path: join(this.settings.dataDir, `${owner}.sqlite`) });
+    }
+    this.probes.push({ name: `event-store:${owner}`, check: () => store.ping() });
+    return store;
+  }
+}

@@ -1,0 +1,44 @@
+import 'reflect-metadata';
+import { ConsoleLogger, type DynamicModule, Module, type Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { Infrastructure } from './infrastructure.js';
+import { RuntimeModule } from './runtime.module.js';
+import { loadSettings, SettingsError, type Settings, type SettingsDefaults } from './settings.js';
+
+export interface ProcessOptions {
+  /** Process name, used in logs and bus client names: a service's name, or `wharf` for all-in-one. */
+  readonly name: string;
+  readonly defaults: SettingsDefaults;
+  /** The service modules this process runs, given the validated settings. */
+  readonly modules: (settings: Settings) => (Type | DynamicModule)[];
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+/**
+ * Starts one Wharf process: validates settings (exiting with a message naming the bad variable), opens the
+ * adapters, runs the given service modules in one Nest application and shuts down cleanly on SIGTERM/SIGINT.
+ */
+export async function runProcess(options: ProcessOptions): Promise<void> {
+  let settings: Settings;
+  try {
+    settings = loadSettings(options.env ?? process.env, options.defaults);
+  } catch (error) {
+    if (error instanceof SettingsError) {
+      console.error(`wharf ${options.name}: invalid setting ${error.message}`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const infrastructure = new Infrastructure(settings, options.name);
+  const logger = new ConsoleLogger(options.name, { json: settings.logFormat === 'json' });
+
+  @Module({ imports: [RuntimeModule.forRoot(infrastructure), ...options.modules(settings)] })
+  class ProcessModule {}
+
+  // Body parsing is the gateway's (it answers malformed JSON in Pulp's shape); other services take no bodies.
+  const app = await NestFactory.create(ProcessModule, { logger, abortOnError: false, bodyParser: false });
+  app.getHttpAdapter().getInstance().disable?.('x-powered-by');
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  await app.listen(settings.httpPort, process.env.WHARF_HTTP_HOST || '0.0.0.0');
+  logger.log(`listening on port ${settings.httpPort}`);
+}

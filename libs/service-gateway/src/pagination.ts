@@ -1,0 +1,54 @@
+import type { Request } from 'express';
+
+export const DEFAULT_PAGE_SIZE = 100;
+/** Larger `limit` values are clamped to this, as Pulp does, rather than rejected. */
+export const MAX_PAGE_SIZE = 1000;
+
+export interface PageRequest {
+  readonly offset: number;
+  readonly limit: number;
+}
+
+export interface PulpList<T> {
+  count: number;
+  next: string | null;
+  previous: string | null;
+  results: T[];
+}
+
+function nonNegativeInteger(raw: unknown, field: string, fallback: number): number {
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) throw new PageParameterError(field);
+  return value;
+}
+
+export class PageParameterError extends Error {
+  constructor(readonly field: string) {
+    super(`${field} must be a non-negative integer`);
+  }
+}
+
+export function pageRequest(query: Record<string, unknown>): PageRequest {
+  const limit = Math.min(nonNegativeInteger(query.limit, 'limit', DEFAULT_PAGE_SIZE), MAX_PAGE_SIZE);
+  return {
+    offset: nonNegativeInteger(query.offset, 'offset', 0),
+    limit: limit === 0 ? DEFAULT_PAGE_SIZE : limit,
+  };
+}
+
+/** Pulp's list envelope; `next`/`previous` are absolute URLs that keep the request's other parameters. */
+export function pulpList<T>(request: Request, page: PageRequest, count: number, results: T[]): PulpList<T> {
+  const link = (offset: number): string => {
+    const url = new URL(request.originalUrl, `${request.protocol}://${request.get('host') ?? 'localhost'}`);
+    url.searchParams.set('limit', String(page.limit));
+    url.searchParams.set('offset', String(offset));
+    return url.toString();
+  };
+  return {
+    count,
+    next: page.offset + page.limit < count ? link(page.offset + page.limit) : null,
+    previous: page.offset > 0 ? link(Math.max(0, page.offset - page.limit)) : null,
+    results,
+  };
+}

@@ -1,0 +1,90 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { startWharfProcess, type WharfProcess } from '@wharf/testing';
+
+/** A running Wharf, in one of its two runtime modes, reached through its REST API. */
+export interface WharfDeployment {
+  readonly mode: 'all-in-one' | 'multi-process';
+  readonly apiUrl: string;
+  readonly processes: readonly WharfProcess[];
+  stop(): Promise<void>;
+}
+
+export const SERVICES = ['content', 'audit', 'sync', 'upload', 'publication', 'distribution'] as const;
+
+/** `npm start`'s process: every service on the embedded adapters under one data directory. */
+export async function startAllInOne(): Promise<WharfDeployment> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'wharf-aio-'));
+  const wharf = await startWharfProcess('wharf', { WHARF_DATA_DIR: dataDir, WHARF_REGISTRY_PORT: '0' });
+  return {
+    mode: 'all-in-one',
+    apiUrl: wharf.url,
+    processes: [wharf],
+    async stop() {
+      await wharf.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Every service as its own process, as on Kubernetes: the real nats-server and S3 server of the test run,
+ * a SQLite file per service that owns data (MongoDB is not available here), and a fresh JetStream prefix so
+ * deployments in one test run never see each other's messages.
+ */
+export async function startMultiProcess(): Promise<WharfDeployment> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'wharf-mp-'));
+  const env = {
+    WHARF_BUS: 'nats',
+    NATS_URL: requiredEnv('NATS_URL'),
+    WHARF_NATS_STREAM_PREFIX: `wharf${randomBytes(4).toString('hex')}`,
+    WHARF_EVENT_STORE: 'sqlite',
+    WHARF_BLOB_STORE: 's3',
+    WHARF_S3_URL: requiredEnv('WHARF_TEST_S3_URL'),
+    WHARF_S3_BUCKET: requiredEnv('WHARF_TEST_S3_BUCKET'),
+    WHARF_S3_ACCESS_KEY: 'S3RVER',
+    WHARF_S3_SECRET_KEY: 'S3RVER',
+    WHARF_REGISTRY_PORT: '0',
+  };
+  const processes = await Promise.all([
+    ...SERVICES.map((service) =>
+      startWharfProcess(service, { ...env, WHARF_DATA_DIR: join(dataDir, service) }),
+    ),
+    startWharfProcess('gateway', { ...env, WHARF_DATA_DIR: join(dataDir, 'gateway') }),
+  ]);
+  return {
+    mode: 'multi-process',
+    apiUrl: processes.find((p) => p.name === 'gateway')!.url,
+    processes,
+    async stop() {
+      await Promise.all(processes.map((p) => p.stop()));
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+function requiredEnv(name: string): string {
+  const value = process.env[name];
+  if (!value)
+    throw new Error(
+      `${name} is not set: run the tests through vitest so the global setup starts the servers`,
+    );
+  return value;
+}
+
+/** Polls `probe` until it returns a value, or fails after `timeoutMs` with `what` in the message. */
+export async function eventually<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 10_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
