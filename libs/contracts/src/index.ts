@@ -3,3 +3,4 @@ export * from './repository.contract.js';
 export * from './audit.contract.js';
 export * from './errors.contract.js';
 export * from './subjects.contract.js';
+export * from './versions.contract.js';

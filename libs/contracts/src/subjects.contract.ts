@@ -10,7 +10,7 @@ import type {
  * Every request/reply query on the bus, with its request and response types. The compiler checks both sides
  * against this one map, so a renamed field breaks the build instead of a deployment.
  */
-export interface QueryMap {
+export interface QueryMap extends VersionQueryMap {
   'content.repository.create': { request: CreateRepositoryRequest; response: RepositoryView };
   'content.repository.get': { request: { id: string }; response: RepositoryView };
   'content.repository.list': { request: ListRepositoriesRequest; response: Page<RepositoryView> };

@@ -69,9 +69,9 @@ const ANY_APPEND_ATTEMPTS = 20;
  * - Expected versions: an append inserts positions expected+1... in order; the unique (stream, position)
  *   index makes the insert of expected+1 fail when another writer got there first, which becomes
  *   WrongExpectedVersionError. Each event records where its batch ends (`batchEnd`); a writer that finds
- *   a stream ending in an unfinished batch treats the stream as being at that batch's end, so two batches
- *   never interleave, unless the unfinished one is older than `gapTimeoutMs` (its writer crashed and left
- *   a prefix, which the port allows).
+ *   a stream ending in a batch still being written is refused (a numbered expected version) or waits
+ *   ('any'), so two batches never interleave. A batch left unfinished for `gapTimeoutMs` counts as the
+ *   prefix a crashed writer left behind, which the port allows, and the stream goes on after it.
  * - Global order: an append reserves a range of global positions from a counter document (`$inc`) and
  *   then inserts, so a higher position can become visible before a lower one. readAll and subscribe
  *   return events only up to the first gap that may still fill (see GlobalOrderGate): a gap is passed
@@ -132,12 +132,14 @@ export class MongoEventStore extends EventStore {
     expected: ExpectedVersion,
   ): Promise<AppendResult> {
     assertExpectedVersion(stream, expected);
-    for (let attempt = 1; ; attempt++) {
+    let racesLost = 0;
+    for (;;) {
       const head = await this.streamHead(stream);
       if (expected !== 'any' && (expected !== head.version || head.unfinishedBatchEnd !== undefined)) {
-        throw new WrongExpectedVersionError(stream, expected, head.unfinishedBatchEnd ?? head.version);
+        throw new WrongExpectedVersionError(stream, expected, versionIncludingUnfinished(head));
       }
       if (head.unfinishedBatchEnd !== undefined) {
+        // Another writer is still inserting its batch; it finishes or counts as crashed within gapTimeoutMs.
         await pause(20);
         continue;
       }
@@ -147,10 +149,16 @@ export class MongoEventStore extends EventStore {
       const result = await this.insertAfter(stream, head.version, events);
       if (result) return result;
       if (expected !== 'any') {
-        throw new WrongExpectedVersionError(stream, expected, await this.streamVersion(stream));
+        throw new WrongExpectedVersionError(
+          stream,
+          expected,
+          versionIncludingUnfinished(await this.streamHead(stream)),
+        );
       }
-      if (attempt === ANY_APPEND_ATTEMPTS) {
-        throw new Error(`stream ${stream}: an 'any' append lost ${attempt} races for the end of the stream`);
+      if (++racesLost === ANY_APPEND_ATTEMPTS) {
+        throw new Error(
+          `stream ${stream}: an 'any' append lost ${racesLost} races for the end of the stream`,
+        );
       }
       await pause(Math.random() * 10);
     }
@@ -324,6 +332,11 @@ interface StreamHead {
   readonly globalPosition: number;
   /** Set while the stream's last append is still being written by a live writer: where it will end. */
   readonly unfinishedBatchEnd?: number;
+}
+
+/** The version a writer must expect: where a batch still being written will end. */
+function versionIncludingUnfinished(head: StreamHead): number {
+  return head.unfinishedBatchEnd ?? head.version;
 }
 
 /** How many events an ordered insert stored before it hit a (stream, position) taken by another writer. */

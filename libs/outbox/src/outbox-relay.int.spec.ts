@@ -1,14 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SqliteEventStore } from '@wharf/event-store-sqlite';
-import {
-  MessageBus,
-  type BusConsumer,
-  type BusMessage,
-  type NewEvent,
-  type OutgoingMessage,
-  type StoredEvent,
-} from '@wharf/ports';
+import { MessageBus, type NewEvent, type OutgoingMessage, type StoredEvent } from '@wharf/ports';
 import { OutboxRelay, type EventEnvelope, type OutboxRelayOptions } from './index.js';
 
 interface Published {
@@ -39,23 +32,19 @@ class RecordingBus extends MessageBus {
     return this.published.map((p) => p.message.id);
   }
 
-  async sendCommand(): Promise<void> {
+  async sendCommand(): Promise<never> {
     throw new Error('RecordingBus: the relay sends no commands');
   }
-  async consumeCommands(): Promise<BusConsumer> {
+  async consumeCommands(): Promise<never> {
     throw new Error('RecordingBus: the relay consumes no commands');
   }
-  async subscribeEvents<T>(
-    _subscriber: string,
-    _filter: string,
-    _handler: (message: BusMessage<T>) => Promise<void>,
-  ): Promise<BusConsumer> {
+  async subscribeEvents(): Promise<never> {
     throw new Error('RecordingBus: the relay subscribes to nothing');
   }
-  async request<Q, R>(): Promise<R> {
+  async request(): Promise<never> {
     throw new Error('RecordingBus: the relay sends no requests');
   }
-  async handleRequests(): Promise<BusConsumer> {
+  async handleRequests(): Promise<never> {
     throw new Error('RecordingBus: the relay handles no requests');
   }
   async ping(): Promise<void> {}

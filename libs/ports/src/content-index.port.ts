@@ -25,7 +25,7 @@ import type { CatalogUnit, UnitKey, UnitType } from '@wharf/contracts';
  *
  * Versions: the index records per repository the live versions (applied and not deleted) and the last applied
  * version. Methods that read a version throw VersionNotFoundError when it is not live. A repository the index
- * has no version of yet (never applied, or deleted) has only version 0, which reads as empty.
+ * has no version of yet (never applied, or forgotten by deleteRepository) has only version 0, which reads as empty.
  *
  * Atomicity: adapters with transactions (SQLite) apply a whole version at once. Adapters without (MongoDB)
  * write in steps ordered so that repeating an interrupted call completes it: rows are written under ids

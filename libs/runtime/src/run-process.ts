@@ -38,7 +38,24 @@ export async function runProcess(options: ProcessOptions): Promise<void> {
   // Body parsing is the gateway's (it answers malformed JSON in Pulp's shape); other services take no bodies.
   const app = await NestFactory.create(ProcessModule, { logger, abortOnError: false, bodyParser: false });
   app.getHttpAdapter().getInstance().disable?.('x-powered-by');
-  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
   await app.listen(settings.httpPort, process.env.WHARF_HTTP_HOST || '0.0.0.0');
   logger.log(`listening on port ${settings.httpPort}`);
+
+  // Not Nest's enableShutdownHooks: it re-raises the signal after closing, so the process would end "killed"
+  // rather than with status 0 after a clean shutdown.
+  let stopping = false;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    logger.log(`${signal}: stopping consumers, finishing in-flight work, closing connections`);
+    app.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        logger.error(`shutdown failed: ${(error as Error).stack ?? String(error)}`);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
 }

@@ -63,20 +63,30 @@ function stopChild(child: ChildProcess): Promise<void> {
   });
 }
 
+export interface NatsServerOptions {
+  /** Restart on a known port and store (outage tests); default a free port and a fresh directory. */
+  readonly port?: number;
+  readonly storeDir?: string;
+  /** Keep the store directory when stopping, so a restart finds its streams again. */
+  readonly keepStore?: boolean;
+}
+
 /** Debian's nats-server with JetStream on a free port, its store in a fresh temporary directory. */
-export async function startNatsServer(): Promise<StartedServer> {
+export async function startNatsServer(options: NatsServerOptions = {}): Promise<StartedServer & { port: number; storeDir: string }> {
   const binary = requireBinary('nats-server', 'nats-server');
-  const port = await freePort();
-  const storeDir = mkdtempSync(join(tmpdir(), 'wharf-nats-'));
+  const port = options.port ?? (await freePort());
+  const storeDir = options.storeDir ?? mkdtempSync(join(tmpdir(), 'wharf-nats-'));
   const child = spawn(binary, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir], {
     stdio: 'ignore',
   });
   await waitForPort(port);
   return {
     url: `nats://127.0.0.1:${port}`,
+    port,
+    storeDir,
     async stop() {
       await stopChild(child);
-      rmSync(storeDir, { recursive: true, force: true });
+      if (!options.keepStore) rmSync(storeDir, { recursive: true, force: true });
     },
   };
 }
