@@ -1,4 +1,5 @@
 import type { AuditRecord, ListAuditRecordsRequest } from './audit.contract.js';
+import type { VersionQueryMap } from './versions.contract.js';
 import type {
   CreateRepositoryRequest,
   ListRepositoriesRequest,
