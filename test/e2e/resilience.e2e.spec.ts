@@ -18,7 +18,12 @@ describe('a NATS outage (multi-process)', () => {
     // This test stops its broker, so it gets its own instead of the shared one.
     nats = await startNatsServer({ keepStore: true });
     dataDir = mkdtempSync(join(tmpdir(), 'wharf-outage-'));
-    const env = { WHARF_BUS: 'nats', NATS_URL: nats.url, WHARF_EVENT_STORE: 'sqlite', WHARF_BLOB_STORE: 'fs' };
+    const env = {
+      WHARF_BUS: 'nats',
+      NATS_URL: nats.url,
+      WHARF_EVENT_STORE: 'sqlite',
+      WHARF_BLOB_STORE: 'fs',
+    };
     [gateway, content] = await Promise.all([
       startWharfProcess('gateway', { ...env, WHARF_DATA_DIR: join(dataDir, 'gateway') }),
       startWharfProcess('content', { ...env, WHARF_DATA_DIR: join(dataDir, 'content') }),
@@ -54,7 +59,9 @@ describe('a NATS outage (multi-process)', () => {
     await eventually(
       'both services ready again',
       async () => {
-        const states = await Promise.all([gateway, content].map(async (p) => (await fetch(`${p.url}/readyz`)).status));
+        const states = await Promise.all(
+          [gateway, content].map(async (p) => (await fetch(`${p.url}/readyz`)).status),
+        );
         return states.every((s) => s === 200) ? true : undefined;
       },
       20_000,

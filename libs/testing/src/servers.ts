@@ -72,7 +72,9 @@ export interface NatsServerOptions {
 }
 
 /** Debian's nats-server with JetStream on a free port, its store in a fresh temporary directory. */
-export async function startNatsServer(options: NatsServerOptions = {}): Promise<StartedServer & { port: number; storeDir: string }> {
+export async function startNatsServer(
+  options: NatsServerOptions = {},
+): Promise<StartedServer & { port: number; storeDir: string }> {
   const binary = requireBinary('nats-server', 'nats-server');
   const port = options.port ?? (await freePort());
   const storeDir = options.storeDir ?? mkdtempSync(join(tmpdir(), 'wharf-nats-'));

@@ -25,9 +25,11 @@ export async function startWharfProcess(
   options: { portVariable?: string; readyTimeoutMs?: number } = {},
 ): Promise<WharfProcess> {
   const main = join(repoRoot, 'apps', app, 'dist', 'main.js');
-  if (!existsSync(main)) throw new Error(`${main} is missing: run \`npm run build\` before the end-to-end tests`);
+  if (!existsSync(main))
+    throw new Error(`${main} is missing: run \`npm run build\` before the end-to-end tests`);
   const port = await freePort();
-  const portVariable = options.portVariable ?? (app === 'gateway' || app === 'wharf' ? 'WHARF_API_PORT' : 'WHARF_HTTP_PORT');
+  const portVariable =
+    options.portVariable ?? (app === 'gateway' || app === 'wharf' ? 'WHARF_API_PORT' : 'WHARF_HTTP_PORT');
   let output = '';
   const child: ChildProcess = spawn(process.execPath, [main], {
     env: { ...process.env, WHARF_HTTP_HOST: '127.0.0.1', ...env, [portVariable]: String(port) },
