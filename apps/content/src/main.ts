@@ -1,4 +1,5 @@
 import { runProcess } from '@wharf/runtime';
+import { TasksModule } from '@wharf/service-tasks';
 import { ContentModule } from '@wharf/service-content';
 
 // The content service alone, for the multi-process mode: NATS, MongoDB (or SQLite) and S3 (or a filesystem).
@@ -11,5 +12,5 @@ await runProcess({
     httpPortVariable: 'WHARF_HTTP_PORT',
     httpPort: 24820,
   },
-  modules: () => [ContentModule],
+  modules: () => [ContentModule, TasksModule],
 });

@@ -1,4 +1,5 @@
 import { runProcess } from '@wharf/runtime';
+import { TasksModule } from '@wharf/service-tasks';
 import { GatewayModule } from '@wharf/service-gateway';
 import { ContentModule } from '@wharf/service-content';
 import { AuditModule } from '@wharf/service-audit';
@@ -20,6 +21,7 @@ await runProcess({
   },
   modules: () => [
     GatewayModule,
+    TasksModule,
     ContentModule,
     AuditModule,
     SyncModule,

@@ -4,3 +4,4 @@ export * from './audit.contract.js';
 export * from './errors.contract.js';
 export * from './subjects.contract.js';
 export * from './versions.contract.js';
+export * from './tasks.contract.js';

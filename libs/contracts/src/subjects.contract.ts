@@ -1,5 +1,6 @@
 import type { AuditRecord, ListAuditRecordsRequest } from './audit.contract.js';
 import type { VersionQueryMap } from './versions.contract.js';
+import type { TaskQueryMap } from './tasks.contract.js';
 import type {
   CreateRepositoryRequest,
   ListRepositoriesRequest,
@@ -11,7 +12,7 @@ import type {
  * Every request/reply query on the bus, with its request and response types. The compiler checks both sides
  * against this one map, so a renamed field breaks the build instead of a deployment.
  */
-export interface QueryMap extends VersionQueryMap {
+export interface QueryMap extends VersionQueryMap, TaskQueryMap {
   'content.repository.create': { request: CreateRepositoryRequest; response: RepositoryView };
   'content.repository.get': { request: { id: string }; response: RepositoryView };
   'content.repository.list': { request: ListRepositoriesRequest; response: Page<RepositoryView> };

@@ -1,8 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { BlobStore, EventStore, MessageBus } from '@wharf/ports';
+import { BlobStore, ContentIndex, EventStore, MessageBus } from '@wharf/ports';
 import { SqliteEventStore } from '@wharf/event-store-sqlite';
 import { MongoEventStore } from '@wharf/event-store-mongo';
+import { SqliteContentIndex } from '@wharf/content-index-sqlite';
+import { MongoContentIndex } from '@wharf/content-index-mongo';
 import { FsBlobStore } from '@wharf/blob-store-fs';
 import { S3BlobStore } from '@wharf/blob-store-s3';
 import { InMemoryBroker, InMemoryBus } from '@wharf/bus-memory';
@@ -24,6 +26,7 @@ export class Infrastructure {
   private bus?: Promise<MessageBus>;
   private blobs?: BlobStore;
   private readonly eventStores = new Map<string, Promise<EventStore>>();
+  private readonly contentIndexes = new Map<string, Promise<ContentIndex>>();
   readonly probes: ReadinessProbe[] = [];
 
   constructor(
@@ -63,8 +66,18 @@ export class Infrastructure {
     return store;
   }
 
+  /** The content read models an owner keeps beside its event store (same SQLite directory or MongoDB database). */
+  contentIndex(owner: string): Promise<ContentIndex> {
+    let index = this.contentIndexes.get(owner);
+    if (!index) {
+      index = this.openContentIndex(owner);
+      this.contentIndexes.set(owner, index);
+    }
+    return index;
+  }
+
   async close(): Promise<void> {
-    const stores = await Promise.allSettled([...this.eventStores.values()]);
+    const stores = await Promise.allSettled([...this.eventStores.values(), ...this.contentIndexes.values()]);
     await Promise.allSettled(stores.map((s) => (s.status === 'fulfilled' ? s.value.close() : undefined)));
     await this.blobs?.close();
     if (this.bus) await (await this.bus).close();
@@ -96,5 +109,20 @@ export class Infrastructure {
     }
     this.probes.push({ name: `event-store:${owner}`, check: () => store.ping() });
     return store;
+  }
+
+  private async openContentIndex(owner: string): Promise<ContentIndex> {
+    let index: ContentIndex;
+    if (this.settings.eventStore === 'mongodb') {
+      index = await MongoContentIndex.connect({
+        url: this.settings.mongodbUrl as string,
+        database: `${this.settings.mongodbDatabase}_${owner}`,
+      });
+    } else {
+      mkdirSync(this.settings.dataDir, { recursive: true });
+      index = new SqliteContentIndex({ path: join(this.settings.dataDir, `${owner}-index.sqlite`) });
+    }
+    this.probes.push({ name: `content-index:${owner}`, check: () => index.ping() });
+    return index;
   }
 }

@@ -1,5 +1,12 @@
 import 'reflect-metadata';
-import { ConsoleLogger, type DynamicModule, Module, type Type } from '@nestjs/common';
+import {
+  ConsoleLogger,
+  type DynamicModule,
+  type INestApplication,
+  type LoggerService,
+  Module,
+  type Type,
+} from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Infrastructure } from './infrastructure.js';
 import { RuntimeModule } from './runtime.module.js';
@@ -12,6 +19,27 @@ export interface ProcessOptions {
   /** The service modules this process runs, given the validated settings. */
   readonly modules: (settings: Settings) => (Type | DynamicModule)[];
   readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+/**
+ * One Nest application holding the runtime (adapters chosen by `settings`) and the given service modules,
+ * initialised but not listening. runProcess listens; tests call `init()` and drive it in-process.
+ */
+export async function createProcessApplication(
+  name: string,
+  settings: Settings,
+  modules: (Type | DynamicModule)[],
+  logger: LoggerService | false = new ConsoleLogger(name),
+): Promise<INestApplication> {
+  const infrastructure = new Infrastructure(settings, name);
+
+  @Module({ imports: [RuntimeModule.forRoot(infrastructure), ...modules] })
+  class ProcessModule {}
+
+  // Body parsing is the gateway's (it answers malformed JSON in Pulp's shape); other services take no bodies.
+  const app = await NestFactory.create(ProcessModule, { logger, abortOnError: false, bodyParser: false });
+  app.getHttpAdapter().getInstance().disable?.('x-powered-by');
+  return app;
 }
 
 /**
@@ -29,15 +57,8 @@ export async function runProcess(options: ProcessOptions): Promise<void> {
     }
     throw error;
   }
-  const infrastructure = new Infrastructure(settings, options.name);
   const logger = new ConsoleLogger(options.name, { json: settings.logFormat === 'json' });
-
-  @Module({ imports: [RuntimeModule.forRoot(infrastructure), ...options.modules(settings)] })
-  class ProcessModule {}
-
-  // Body parsing is the gateway's (it answers malformed JSON in Pulp's shape); other services take no bodies.
-  const app = await NestFactory.create(ProcessModule, { logger, abortOnError: false, bodyParser: false });
-  app.getHttpAdapter().getInstance().disable?.('x-powered-by');
+  const app = await createProcessApplication(options.name, settings, options.modules(settings), logger);
   await app.listen(settings.httpPort, process.env.WHARF_HTTP_HOST || '0.0.0.0');
   logger.log(`listening on port ${settings.httpPort}`);
 

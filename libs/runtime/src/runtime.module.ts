@@ -9,7 +9,7 @@ import {
   OnModuleDestroy,
   Provider,
 } from '@nestjs/common';
-import { BlobStore, EventStore, MessageBus } from '@wharf/ports';
+import { BlobStore, ContentIndex, EventStore, MessageBus } from '@wharf/ports';
 import { OutboxRelay } from '@wharf/outbox';
 import { eventSubject } from '@wharf/contracts';
 import { HealthController } from './health.controller.js';
@@ -50,6 +50,15 @@ export function ownedEventStore(owner: string): Provider {
   return {
     provide: EventStore,
     useFactory: (infrastructure: Infrastructure) => infrastructure.eventStore(owner),
+    inject: [Infrastructure],
+  };
+}
+
+/** The ContentIndex (catalog and version index) a service owns, kept where its event store is. */
+export function ownedContentIndex(owner: string): Provider {
+  return {
+    provide: ContentIndex,
+    useFactory: (infrastructure: Infrastructure) => infrastructure.contentIndex(owner),
     inject: [Infrastructure],
   };
 }

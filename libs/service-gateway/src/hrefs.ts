@@ -15,3 +15,17 @@ export function repositoryHref(id: string): string {
 export function repositoryVersionHref(id: string, version: number): string {
   return `${repositoryHref(id)}versions/${version}/`;
 }
+
+export const TASKS_PATH = 'tasks/';
+
+export function taskHref(id: string): string {
+  return `${API_ROOT}${TASKS_PATH}${id}/`;
+}
+
+/** The id in an href of the given collection (`/pulp/api/v3/<collection><id>/`), or undefined. */
+export function idFromHref(href: string, collectionPath: string): string | undefined {
+  const prefix = `${API_ROOT}${collectionPath}`;
+  if (!href.startsWith(prefix) || !href.endsWith('/')) return undefined;
+  const id = href.slice(prefix.length, -1);
+  return isUuid(id) ? id : undefined;
+}

@@ -1,1 +1,4 @@
-export {};
+export * from './task.model.js';
+export * from './task.events.js';
+export * from './task.state.js';
+export * from './task.decider.js';

@@ -1,0 +1,127 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnModuleDestroy,
+  type Provider,
+} from '@nestjs/common';
+import { BusConsumer, MessageBus } from '@wharf/ports';
+import { runTaskSubject, type ProgressReport, type RunTaskCommand, type TaskReport } from '@wharf/contracts';
+import { Queries } from './queries.js';
+
+/** What a task handler gets: its arguments and a way to report progress. */
+export interface TaskContext<P = unknown> {
+  readonly taskId: string;
+  readonly payload: P;
+  /** Replaces the task's progress reports; throws TaskCanceledError once a cancel was requested. */
+  progress(reports: readonly ProgressReport[]): Promise<void>;
+}
+
+export interface TaskOutcome {
+  readonly createdResources?: readonly string[];
+  readonly result?: unknown;
+}
+
+export type TaskHandler<P = unknown> = (context: TaskContext<P>) => Promise<TaskOutcome | void>;
+
+export class TaskCanceledError extends Error {
+  constructor(taskId: string) {
+    super(`task ${taskId} was canceled`);
+    this.name = 'TaskCanceledError';
+  }
+}
+
+const WORKER_NAME = Symbol('WORKER_NAME');
+
+/**
+ * Runs the tasks the registry hands this service (`tasks.run.<worker>`), reporting start, progress and the
+ * outcome. A handler's failure is the task's failure (the command is acknowledged: failing again would not
+ * help); a report that cannot reach the registry leaves the command unacknowledged, so it is delivered again.
+ * Handlers must be idempotent: a task may run again after a crash.
+ */
+@Injectable()
+export class TaskWorker implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger: Logger;
+  private readonly handlers = new Map<string, TaskHandler>();
+  private consumer?: BusConsumer;
+
+  constructor(
+    private readonly bus: MessageBus,
+    private readonly queries: Queries,
+    @Inject(WORKER_NAME) private readonly worker: string,
+  ) {
+    this.logger = new Logger(`${worker}-tasks`);
+  }
+
+  register<P>(name: string, handler: TaskHandler<P>): void {
+    this.handlers.set(name, handler as TaskHandler);
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.consumer = await this.bus.consumeCommands<RunTaskCommand>(
+      runTaskSubject(this.worker),
+      (message) => this.run(message.data),
+      // Long enough for a large sync; a crashed worker's task is picked up again after it.
+      { concurrency: 4, ackWaitMs: 30 * 60_000 },
+    );
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.consumer?.close();
+  }
+
+  private async report(report: TaskReport) {
+    return this.queries.ask('tasks.report', report);
+  }
+
+  private async run(command: RunTaskCommand): Promise<void> {
+    const { taskId } = command;
+    const start = await this.report({ taskId, kind: 'started' });
+    if (!start.proceed) return;
+    if (start.cancelRequested) {
+      await this.report({ taskId, kind: 'canceled' });
+      return;
+    }
+    const handler = this.handlers.get(command.name);
+    if (!handler) {
+      await this.report({
+        taskId,
+        kind: 'failed',
+        description: `this worker cannot run tasks named ${command.name}`,
+      });
+      return;
+    }
+    let outcome: TaskOutcome | void;
+    try {
+      outcome = await handler({
+        taskId,
+        payload: command.payload,
+        progress: async (reports) => {
+          const reply = await this.report({ taskId, kind: 'progress', reports });
+          if (reply.cancelRequested) throw new TaskCanceledError(taskId);
+        },
+      });
+    } catch (error) {
+      if (error instanceof TaskCanceledError) {
+        await this.report({ taskId, kind: 'canceled' });
+        return;
+      }
+      const description = error instanceof Error ? error.message : String(error);
+      this.logger.warn(`task ${taskId} (${command.name}) failed: ${description}`);
+      await this.report({ taskId, kind: 'failed', description });
+      return;
+    }
+    await this.report({
+      taskId,
+      kind: 'completed',
+      createdResources: [...(outcome?.createdResources ?? [])],
+      result: outcome?.result ?? null,
+    });
+  }
+}
+
+/** The TaskWorker of a service module, consuming `tasks.run.<worker>`. */
+export function taskWorker(worker: string): Provider[] {
+  return [{ provide: WORKER_NAME, useValue: worker }, TaskWorker];
+}
