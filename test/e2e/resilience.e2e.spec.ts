@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { startNatsServer, startWharfProcess, type WharfProcess } from '@wharf/testing';
+import { basicAuthorization, startNatsServer, startWharfProcess, type WharfProcess } from '@wharf/testing';
 import { eventually } from './wharf-deployments.js';
 
 const REPOSITORIES = '/pulp/api/v3/repositories/container/container/';
@@ -41,7 +41,7 @@ describe('a NATS outage (multi-process)', () => {
     const post = (name: string) =>
       fetch(`${gateway.url}${REPOSITORIES}`, {
         method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
+        headers: { 'Content-Type': 'application/json', Authorization: basicAuthorization() },
         body: JSON.stringify({ name }),
       });
     expect((await post('before')).status).toBe(201);
@@ -99,7 +99,7 @@ describe('settings and shutdown', () => {
       const first = await startWharfProcess('wharf', { WHARF_DATA_DIR: dataDir, WHARF_REGISTRY_PORT: '0' });
       const created = await fetch(`${first.url}${REPOSITORIES}`, {
         method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
+        headers: { 'Content-Type': 'application/json', Authorization: basicAuthorization() },
         body: JSON.stringify({ name: 'kept' }),
       });
       const { pulp_href } = (await created.json()) as { pulp_href: string };
@@ -107,7 +107,9 @@ describe('settings and shutdown', () => {
 
       const second = await startWharfProcess('wharf', { WHARF_DATA_DIR: dataDir, WHARF_REGISTRY_PORT: '0' });
       try {
-        const read = await fetch(`${second.url}${pulp_href}`);
+        const read = await fetch(`${second.url}${pulp_href}`, {
+          headers: { Authorization: basicAuthorization() },
+        });
         expect(read.status).toBe(200);
         expect(((await read.json()) as { name: string }).name).toBe('kept');
       } finally {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_ADMIN_PASSWORD, TEST_SECRET_KEY, basicAuthorization } from '@wharf/testing';
 import { eventually, startAllInOne, startMultiProcess, type WharfDeployment } from './wharf-deployments.js';
 
 const REPOSITORIES = '/pulp/api/v3/repositories/container/container/';
@@ -6,9 +7,9 @@ const REPOSITORIES = '/pulp/api/v3/repositories/container/container/';
 describe.each([
   ['all-in-one', startAllInOne],
   ['multi-process', startMultiProcess],
-] as const)('a request travels through Wharf (%s)', (_mode, start) => {
+] as const)('a request travels through Wharf (%s)', (mode, start) => {
   let wharf: WharfDeployment;
-  const api = (path: string, init?: RequestInit) => fetch(`${wharf.apiUrl}${path}`, init);
+  const api = (path: string, init?: RequestInit) => wharf.api(path, init);
   const postJson = (path: string, body: string) =>
     api(path, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
 
@@ -81,5 +82,37 @@ describe.each([
     }
     const response = await api(REPOSITORIES, { headers: { 'Correlation-Id': 'abc-123' } });
     expect(response.headers.get('correlation-id')).toBe('abc-123');
+  });
+
+  it('asks for credentials everywhere but status/ and docs/, with a Basic challenge', async () => {
+    for (const authorization of [undefined, basicAuthorization('not-the-password')]) {
+      const refused = await fetch(`${wharf.apiUrl}${REPOSITORIES}`, {
+        headers: authorization ? { Authorization: authorization } : {},
+      });
+      expect(refused.status).toBe(401);
+      expect(refused.headers.get('www-authenticate')).toBe('Basic realm="Wharf"');
+      expect(await refused.json()).toHaveProperty('detail');
+    }
+    const document = await fetch(`${wharf.apiUrl}/pulp/api/v3/docs/api.json`);
+    expect(document.status).toBe(200);
+    expect(document.headers.get('content-type')).toBe('application/json');
+    const { paths } = (await document.json()) as {
+      paths: Record<string, Record<string, { operationId: string }>>;
+    };
+    expect(paths[REPOSITORIES]?.post?.operationId).toBe('repositories_container_container_create');
+
+    const status = await fetch(`${wharf.apiUrl}/pulp/api/v3/status/`);
+    expect(status.status).toBe(200);
+    const body = (await status.json()) as Record<string, { connected: boolean | null }>;
+    expect(body.bus_connection).toEqual({ connected: true });
+    // The all-in-one process holds the databases; a gateway alone does not, and says it cannot tell.
+    expect(body.database_connection).toEqual({ connected: mode === 'all-in-one' ? true : null });
+  });
+
+  it('never prints the admin password or the secret key', () => {
+    for (const process of wharf.processes) {
+      expect(process.output(), process.name).not.toContain(TEST_ADMIN_PASSWORD);
+      expect(process.output(), process.name).not.toContain(TEST_SECRET_KEY);
+    }
   });
 });

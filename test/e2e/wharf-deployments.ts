@@ -2,14 +2,26 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { startWharfProcess, type WharfProcess } from '@wharf/testing';
+import { basicAuthorization, startWharfProcess, type WharfProcess } from '@wharf/testing';
 
 /** A running Wharf, in one of its two runtime modes, reached through its REST API. */
 export interface WharfDeployment {
   readonly mode: 'all-in-one' | 'multi-process';
   readonly apiUrl: string;
   readonly processes: readonly WharfProcess[];
+  /** `fetch` on the REST API as the test admin; an Authorization header in `init` replaces the admin's. */
+  api(path: string, init?: RequestInit): Promise<Response>;
+  /** Multi-process only: the bus and S3 settings its services share, for tests that act as another service. */
+  readonly serviceEnv?: Readonly<Record<string, string>>;
   stop(): Promise<void>;
+}
+
+function adminApi(apiUrl: string): WharfDeployment['api'] {
+  return (path, init = {}) => {
+    const headers = new Headers(init.headers);
+    if (!headers.has('authorization')) headers.set('Authorization', basicAuthorization());
+    return fetch(`${apiUrl}${path}`, { ...init, headers });
+  };
 }
 
 export const SERVICES = ['content', 'audit', 'sync', 'upload', 'publication', 'distribution'] as const;
@@ -22,6 +34,7 @@ export async function startAllInOne(): Promise<WharfDeployment> {
     mode: 'all-in-one',
     apiUrl: wharf.url,
     processes: [wharf],
+    api: adminApi(wharf.url),
     async stop() {
       await wharf.stop();
       rmSync(dataDir, { recursive: true, force: true });
@@ -54,10 +67,13 @@ export async function startMultiProcess(): Promise<WharfDeployment> {
     ),
     startWharfProcess('gateway', { ...env, WHARF_DATA_DIR: join(dataDir, 'gateway') }),
   ]);
+  const apiUrl = processes.find((p) => p.name === 'gateway')!.url;
   return {
     mode: 'multi-process',
-    apiUrl: processes.find((p) => p.name === 'gateway')!.url,
+    apiUrl,
+    serviceEnv: env,
     processes,
+    api: adminApi(apiUrl),
     async stop() {
       await Promise.all(processes.map((p) => p.stop()));
       rmSync(dataDir, { recursive: true, force: true });

@@ -10,6 +10,7 @@ await runProcess({
     blobStore: 's3',
     httpPortVariable: 'WHARF_API_PORT',
     httpPort: 24817,
+    requiredSecrets: ['WHARF_ADMIN_PASSWORD'],
   },
   modules: () => [GatewayModule],
 });

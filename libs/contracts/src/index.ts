@@ -5,3 +5,6 @@ export * from './errors.contract.js';
 export * from './subjects.contract.js';
 export * from './versions.contract.js';
 export * from './tasks.contract.js';
+export * from './publications.contract.js';
+export * from './distributions.contract.js';
+export * from './remotes.contract.js';

@@ -18,6 +18,17 @@ export interface CreateRepositoryRequest {
   readonly remote?: string | null;
 }
 
+export interface UpdateRepositoryRequest {
+  readonly id: string;
+  /** Only the settings to change. */
+  readonly changes: {
+    readonly name?: string;
+    readonly description?: string | null;
+    readonly retainRepoVersions?: number | null;
+    readonly remote?: string | null;
+  };
+}
+
 export interface ListRepositoriesRequest {
   readonly name?: string;
   readonly nameContains?: string;
@@ -29,4 +40,16 @@ export interface ListRepositoriesRequest {
 export interface Page<T> {
   readonly count: number;
   readonly results: readonly T[];
+}
+
+/**
+ * Hrefs that services record (a task's created_resources) and the gateway serves; Pulp's shape, relative to
+ * the server.
+ */
+export function repositoryHref(repositoryId: string): string {
+  return `/pulp/api/v3/repositories/container/container/${repositoryId}/`;
+}
+
+export function repositoryVersionHref(repositoryId: string, version: number): string {
+  return `${repositoryHref(repositoryId)}versions/${version}/`;
 }

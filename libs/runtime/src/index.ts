@@ -5,3 +5,6 @@ export * from './runtime.module.js';
 export * from './run-process.js';
 export * from './health.controller.js';
 export * from './task-worker.js';
+export * from './secret-box.js';
+export * from './aggregate-streams.js';
+export * from './unique-names.js';

@@ -1,4 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
+import { inspect } from 'node:util';
+import { decodeSecretKey } from './secret-box.js';
 
 /**
  * Every setting Wharf reads, from environment variables, validated once at start. A bad or missing value
@@ -19,6 +21,41 @@ export interface Settings {
   readonly httpPort: number;
   readonly registryPort: number;
   readonly logFormat: 'json' | 'text';
+  /** HTTP Basic account of the REST API. */
+  readonly adminUsername: string;
+  readonly adminPassword: Secret | undefined;
+  /** Base64 of the 32-byte key SecretBox seals remote credentials with. */
+  readonly secretKey: Secret | undefined;
+}
+
+/** Secrets a process may be told to require; everywhere else they are optional. */
+export type SecretVariable = 'WHARF_ADMIN_PASSWORD' | 'WHARF_SECRET_KEY';
+
+export const DEFAULT_ADMIN_USERNAME = 'admin';
+
+/** A secret setting. Printing, logging or serialising it shows `[redacted]`; only `reveal()` gives the value. */
+export class Secret {
+  readonly #value: string;
+
+  constructor(value: string) {
+    this.#value = value;
+  }
+
+  reveal(): string {
+    return this.#value;
+  }
+
+  toString(): string {
+    return '[redacted]';
+  }
+
+  toJSON(): string {
+    return '[redacted]';
+  }
+
+  [inspect.custom](): string {
+    return 'Secret [redacted]';
+  }
 }
 
 export class SettingsError extends Error {
@@ -40,6 +77,8 @@ export interface SettingsDefaults {
   readonly blobStore: Settings['blobStore'];
   readonly httpPortVariable: string;
   readonly httpPort: number;
+  /** Secrets this process cannot run without (the gateway's admin password, the key of sealed credentials). */
+  readonly requiredSecrets?: readonly SecretVariable[];
 }
 
 function oneOf<T extends string>(env: Env, variable: string, allowed: readonly T[], fallback: T): T {
@@ -80,9 +119,48 @@ function url(env: Env, variable: string, because: string, protocols: readonly st
   return value;
 }
 
-export function loadSettings(env: Env, defaults: SettingsDefaults): Settings {
+const SECRET_PURPOSES: Record<SecretVariable, string> = {
+  WHARF_ADMIN_PASSWORD: 'it is the password of the REST API (HTTP Basic)',
+  WHARF_SECRET_KEY:
+    'it encrypts remote credentials at rest (32 random bytes in base64: openssl rand -base64 32)',
+};
+
+// Error messages name the variable but never echo a secret's value.
+function secret(env: Env, variable: SecretVariable, defaults: SettingsDefaults): Secret | undefined {
+  const value = env[variable];
+  if (value) return new Secret(value);
+  if (defaults.requiredSecrets?.includes(variable)) {
+    throw new SettingsError(variable, `is required: ${SECRET_PURPOSES[variable]}`);
+  }
+  return undefined;
+}
+
+function secretKey(env: Env, defaults: SettingsDefaults): Secret | undefined {
+  const key = secret(env, 'WHARF_SECRET_KEY', defaults);
+  if (key && !decodeSecretKey(key.reveal())) {
+    throw new SettingsError(
+      'WHARF_SECRET_KEY',
+      'must be 32 random bytes in base64 (openssl rand -base64 32)',
+    );
+  }
+  return key;
+}
+
+function adminUsername(env: Env): string {
+  const username = env.WHARF_ADMIN_USERNAME || DEFAULT_ADMIN_USERNAME;
+  // HTTP Basic splits user from password at the first colon.
+  if (username.includes(':')) throw new SettingsError('WHARF_ADMIN_USERNAME', 'must not contain a colon');
+  return username;
+}
+
+/** WHARF_DATA_DIR as an absolute path; the all-in-one app needs it before the other settings. */
+export function dataDirectory(env: Env): string {
   const dataDirRaw = env.WHARF_DATA_DIR || './data';
-  const dataDir = isAbsolute(dataDirRaw) ? dataDirRaw : resolve(dataDirRaw);
+  return isAbsolute(dataDirRaw) ? dataDirRaw : resolve(dataDirRaw);
+}
+
+export function loadSettings(env: Env, defaults: SettingsDefaults): Settings {
+  const dataDir = dataDirectory(env);
   const bus = oneOf(env, 'WHARF_BUS', ['memory', 'nats'] as const, defaults.bus);
   const eventStore = oneOf(env, 'WHARF_EVENT_STORE', ['sqlite', 'mongodb'] as const, defaults.eventStore);
   const blobStore = oneOf(env, 'WHARF_BLOB_STORE', ['fs', 's3'] as const, defaults.blobStore);
@@ -112,5 +190,8 @@ export function loadSettings(env: Env, defaults: SettingsDefaults): Settings {
     httpPort: port(env, defaults.httpPortVariable, defaults.httpPort),
     registryPort: port(env, 'WHARF_REGISTRY_PORT', 24816),
     logFormat: oneOf(env, 'WHARF_LOG_FORMAT', ['json', 'text'] as const, 'text'),
+    adminUsername: adminUsername(env),
+    adminPassword: secret(env, 'WHARF_ADMIN_PASSWORD', defaults),
+    secretKey: secretKey(env, defaults),
   };
 }

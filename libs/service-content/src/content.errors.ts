@@ -57,7 +57,9 @@ export class SourceVersionNotFoundError extends ValidationError {
     readonly repositoryId: string,
     readonly version: number,
   ) {
-    super({ source_repository_version: [`version ${version} of repository ${repositoryId} does not exist.`] });
+    super({
+      source_repository_version: [`version ${version} of repository ${repositoryId} does not exist.`],
+    });
   }
 }
 

@@ -1,1 +1,3 @@
 export * from './content.module.js';
+export * from './content-service.context.js';
+export { VersionProtection, NoVersionProtection } from './version-protection.js';

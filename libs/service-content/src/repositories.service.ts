@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { NotFoundError, type CreateRepositoryRequest, type RepositoryView } from '@wharf/contracts';
+import {
+  NotFoundError,
+  type CreateRepositoryRequest,
+  type RepositoryView,
+  type UpdateRepositoryRequest,
+} from '@wharf/contracts';
 import { decide, initialRepositoryState, type CreateRepository } from '@wharf/domain-content';
 import { RepositoryDirectory, toView } from './repository-directory.projection.js';
 import { RepositoryNames } from './repository-names.js';
@@ -33,6 +38,33 @@ export class RepositoriesService {
     const { state, lastGlobalPosition } = await this.streams.execute(command.repositoryId, () => command);
     await this.directory.caughtUp(lastGlobalPosition);
     return toView(state);
+  }
+
+  /** Changes settings; a new name is claimed first, so two repositories never share one. */
+  async update(request: UpdateRepositoryRequest, at: Date): Promise<RepositoryView> {
+    const current = this.get(request.id);
+    const { name } = request.changes;
+    if (name !== undefined && name !== current.name) await this.names.claim(name, request.id);
+    const { state, lastGlobalPosition } = await this.streams.execute(request.id, () => ({
+      type: 'UpdateRepository',
+      repositoryId: request.id,
+      changes: request.changes,
+      at: at.toISOString(),
+    }));
+    await this.directory.caughtUp(lastGlobalPosition);
+    return toView(state);
+  }
+
+  /** Deletes the repository; its versions leave the index, its units stay in the catalog until orphan cleanup. */
+  async delete(id: string, at: Date): Promise<{ id: string }> {
+    this.get(id);
+    const { lastGlobalPosition } = await this.streams.execute(id, () => ({
+      type: 'DeleteRepository',
+      repositoryId: id,
+      at: at.toISOString(),
+    }));
+    await this.directory.caughtUp(lastGlobalPosition);
+    return { id };
   }
 
   get(id: string): RepositoryView {

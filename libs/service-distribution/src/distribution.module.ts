@@ -1,8 +1,32 @@
 import { Module } from '@nestjs/common';
+import { DISTRIBUTION_WORKER } from '@wharf/contracts';
+import { eventSourcedOwner, taskWorker } from '@wharf/runtime';
+import { DistributionDirectory } from './distribution-directory.projection.js';
+import { DistributionNameClaims } from './distribution-name.claims.js';
+import { DistributionQueriesHandler } from './distribution-queries.handler.js';
+import { DistributionStreams } from './distribution.streams.js';
+import { DistributionTargets } from './distribution-targets.lookup.js';
+import { DistributionTasksHandler } from './distribution-tasks.handler.js';
+import { DistributionsService } from './distributions.service.js';
+import { PublicationDeletionsFollower } from './publication-deletions.follower.js';
 
 /**
- * The distribution service. Its work arrives with later issues; today it runs, joins the bus and answers health checks
- * so that deployments and the multi-process mode have every service in place.
+ * The distribution service: owner of distributions, the base paths content is served at. Its writes run as
+ * tasks on the `distribution` worker; its reads answer bus queries, `distribution.resolve` among them for
+ * the registry API. (The registry API itself, on its own port, comes later.)
  */
-@Module({})
+@Module({
+  providers: [
+    ...eventSourcedOwner('distribution'),
+    ...taskWorker(DISTRIBUTION_WORKER),
+    DistributionStreams,
+    DistributionDirectory,
+    DistributionNameClaims,
+    DistributionTargets,
+    DistributionsService,
+    DistributionTasksHandler,
+    DistributionQueriesHandler,
+    PublicationDeletionsFollower,
+  ],
+})
 export class DistributionModule {}

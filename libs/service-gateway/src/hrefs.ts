@@ -8,13 +8,8 @@ export function isUuid(value: string): boolean {
   return UUID.test(value);
 }
 
-export function repositoryHref(id: string): string {
-  return `${API_ROOT}${REPOSITORIES_PATH}${id}/`;
-}
-
-export function repositoryVersionHref(id: string, version: number): string {
-  return `${repositoryHref(id)}versions/${version}/`;
-}
+// The repository hrefs are shared with the services that record them in tasks.
+export { repositoryHref, repositoryVersionHref } from '@wharf/contracts';
 
 export const TASKS_PATH = 'tasks/';
 
@@ -28,4 +23,12 @@ export function idFromHref(href: string, collectionPath: string): string | undef
   if (!href.startsWith(prefix) || !href.endsWith('/')) return undefined;
   const id = href.slice(prefix.length, -1);
   return isUuid(id) ? id : undefined;
+}
+
+/** `{repository id, version}` from a repository version href, or undefined. */
+export function versionFromHref(href: string): { repositoryId: string; version: number } | undefined {
+  const match =
+    /^\/pulp\/api\/v3\/repositories\/container\/container\/([0-9a-f-]{36})\/versions\/(\d+)\/$/.exec(href);
+  if (!match || !isUuid(match[1]!)) return undefined;
+  return { repositoryId: match[1]!, version: Number(match[2]) };
 }

@@ -25,7 +25,7 @@ function nonNegativeInteger(raw: unknown, field: string, fallback: number): numb
 
 export class PageParameterError extends Error {
   constructor(readonly field: string) {
-    super(`${field} must be a non-negative integer`);
+    super('A valid integer is required.');
   }
 }
 

@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { Response } from 'express';
 import { BusTimeoutError, RemoteError, WrongExpectedVersionError } from '@wharf/ports';
+import { PageParameterError } from './pagination.js';
 
 /** A 400 whose body is keyed by the field at fault, as Pulp (Django REST framework) answers. */
 export class FieldValidationException extends HttpException {
@@ -33,6 +34,9 @@ export class PulpExceptionFilter implements ExceptionFilter {
         return [status, body];
       const message = typeof body === 'string' ? body : error.message;
       return [status, { detail: message }];
+    }
+    if (error instanceof PageParameterError) {
+      return [HttpStatus.BAD_REQUEST, { [error.field]: [error.message] }];
     }
     if (isBodyParserError(error)) {
       return [HttpStatus.BAD_REQUEST, { detail: `JSON parse error - ${error.message}` }];

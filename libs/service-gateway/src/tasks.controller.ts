@@ -5,6 +5,11 @@ import { Queries } from '@wharf/runtime';
 import type { TaskView } from '@wharf/contracts';
 import { API_ROOT, TASKS_PATH, isUuid, taskHref } from './hrefs.js';
 import { pageRequest, pulpList, type PulpList } from './pagination.js';
+import { PulpOperation } from './openapi/pulp-operation.decorator.js';
+import { LIST_PARAMETERS, filterParameter } from './openapi/query-parameters.js';
+
+const TAGS = ['Tasks'];
+const TASK_HREF = 'task_href';
 
 export class TaskCancelBody {
   @Equals('canceled', { message: 'The only allowed state change is to "canceled".' })
@@ -52,6 +57,29 @@ export class TasksController {
   constructor(private readonly queries: Queries) {}
 
   @Get()
+  @PulpOperation({
+    operationId: 'tasks_list',
+    summary: 'List tasks',
+    tags: TAGS,
+    query: [
+      ...LIST_PARAMETERS,
+      filterParameter('state', 'Only tasks in this state.'),
+      {
+        ...filterParameter('state__in', 'Only tasks in one of these states.', {
+          type: 'array',
+          items: { type: 'string' },
+        }),
+        explode: false,
+      },
+      filterParameter('name', 'Only tasks of this name.'),
+      filterParameter('name__contains', 'Only tasks whose name contains this text.'),
+      filterParameter('created_resources', 'Only tasks that created the resource with this href.'),
+      filterParameter('reserved_resources', 'Only tasks that reserved this resource.'),
+      filterParameter('exclusive_resources', 'Only tasks that reserved this resource exclusively.'),
+      filterParameter('shared_resources', 'Only tasks that reserved this resource shared.'),
+    ],
+    responses: { '200': 'PaginatedTaskResponseList' },
+  })
   async list(@Req() request: Request, @Query() query: Record<string, string>): Promise<PulpList<unknown>> {
     const page = pageRequest(query);
     const found = await this.queries.ask('tasks.list', {
@@ -67,6 +95,13 @@ export class TasksController {
   }
 
   @Get(':id')
+  @PulpOperation({
+    operationId: 'tasks_read',
+    summary: 'Inspect a task',
+    tags: TAGS,
+    href: TASK_HREF,
+    responses: { '200': 'TaskResponse', '404': 'ErrorDetailResponse' },
+  })
   async read(@Param('id') id: string): Promise<Record<string, unknown>> {
     if (!isUuid(id)) throw new NotFoundException();
     return taskJson(await this.queries.ask('tasks.get', { id }));
@@ -74,6 +109,19 @@ export class TasksController {
 
   /** Pulp cancels with `PATCH {"state": "canceled"}`. */
   @Patch(':id')
+  @PulpOperation({
+    operationId: 'tasks_cancel',
+    summary: 'Cancel a task',
+    tags: TAGS,
+    href: TASK_HREF,
+    requestBody: 'PatchedTaskCancel',
+    responses: {
+      '200': 'TaskResponse',
+      '400': 'ValidationErrorResponse',
+      '404': 'ErrorDetailResponse',
+      '409': 'ErrorDetailResponse',
+    },
+  })
   async cancel(@Param('id') id: string, @Body() _body: TaskCancelBody): Promise<Record<string, unknown>> {
     if (!isUuid(id)) throw new NotFoundException();
     return taskJson(await this.queries.ask('tasks.cancel', { id }));

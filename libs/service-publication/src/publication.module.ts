@@ -1,8 +1,27 @@
 import { Module } from '@nestjs/common';
+import { PUBLICATION_WORKER } from '@wharf/contracts';
+import { eventSourcedOwner, taskWorker } from '@wharf/runtime';
+import { PublicationDirectory } from './publication-directory.projection.js';
+import { PublicationQueriesHandler } from './publication-queries.handler.js';
+import { PublicationStreams } from './publication.streams.js';
+import { PublicationTasksHandler } from './publication-tasks.handler.js';
+import { PublicationsService } from './publications.service.js';
+import { RepositoryVersionsLookup } from './repository-versions.lookup.js';
 
 /**
- * The publication service. Its work arrives with later issues; today it runs, joins the bus and answers health checks
- * so that deployments and the multi-process mode have every service in place.
+ * The publication service: owner of publications, immutable serving snapshots of repository versions. Its
+ * writes run as tasks on the `publication` worker; its reads answer bus queries.
  */
-@Module({})
+@Module({
+  providers: [
+    ...eventSourcedOwner('publication'),
+    ...taskWorker(PUBLICATION_WORKER),
+    PublicationStreams,
+    PublicationDirectory,
+    RepositoryVersionsLookup,
+    PublicationsService,
+    PublicationTasksHandler,
+    PublicationQueriesHandler,
+  ],
+})
 export class PublicationModule {}

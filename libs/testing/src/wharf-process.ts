@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort } from './servers.js';
@@ -14,6 +15,19 @@ export interface WharfProcess {
 }
 
 const repoRoot = join(import.meta.dirname, '..', '..', '..');
+
+/**
+ * The REST API's admin password and the secret key every process a test starts gets, unless the test's env
+ * sets them (an empty value unsets one). Random per test run, so a test can assert they never appear in
+ * a process's output.
+ */
+export const TEST_ADMIN_PASSWORD = randomBytes(12).toString('hex');
+export const TEST_SECRET_KEY = randomBytes(32).toString('base64');
+
+/** An `Authorization` header value for HTTP Basic; the test admin's by default. */
+export function basicAuthorization(password = TEST_ADMIN_PASSWORD, username = 'admin'): string {
+  return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+}
 
 /**
  * Runs one built Wharf app (`apps/<app>/dist/main.js`) as its own process, as production does, and waits until
@@ -32,7 +46,14 @@ export async function startWharfProcess(
     options.portVariable ?? (app === 'gateway' || app === 'wharf' ? 'WHARF_API_PORT' : 'WHARF_HTTP_PORT');
   let output = '';
   const child: ChildProcess = spawn(process.execPath, [main], {
-    env: { ...process.env, WHARF_HTTP_HOST: '127.0.0.1', ...env, [portVariable]: String(port) },
+    env: {
+      ...process.env,
+      WHARF_HTTP_HOST: '127.0.0.1',
+      WHARF_ADMIN_PASSWORD: TEST_ADMIN_PASSWORD,
+      WHARF_SECRET_KEY: TEST_SECRET_KEY,
+      ...env,
+      [portVariable]: String(port),
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -1,0 +1,5 @@
+export * from './distribution.model.js';
+export * from './distribution.events.js';
+export * from './distribution.state.js';
+export * from './distribution.errors.js';
+export * from './distribution.decider.js';

@@ -1,0 +1,181 @@
+import type { JsonSchema } from './openapi/openapi.types.js';
+
+/*
+ * Bodies of repository actions, repository versions and content units, under Pulp's schema names, merged into
+ * PULP_SCHEMAS (openapi/schemas.ts). Free of imports from schemas.ts, which imports this file.
+ */
+
+const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
+const href = (description: string): JsonSchema => ({ type: 'string', format: 'uri', description });
+const hrefs = (description: string): JsonSchema => ({
+  type: 'array',
+  items: { type: 'string', format: 'uri' },
+  description,
+});
+const strings = (description: string): JsonSchema => ({
+  type: 'array',
+  items: { type: 'string' },
+  description,
+});
+const readOnly = (schema: JsonSchema): JsonSchema => ({ ...schema, readOnly: true });
+const timestamp: JsonSchema = { type: 'string', format: 'date-time', readOnly: true };
+
+function paginated(item: string): JsonSchema {
+  return {
+    type: 'object',
+    required: ['count', 'results'],
+    properties: {
+      count: { type: 'integer' },
+      next: { type: 'string', format: 'uri', nullable: true },
+      previous: { type: 'string', format: 'uri', nullable: true },
+      results: { type: 'array', items: ref(item) },
+    },
+  };
+}
+
+const common = {
+  pulp_href: readOnly(href('This unit.')),
+  prn: readOnly({ type: 'string' }),
+  pulp_created: timestamp,
+  pulp_last_updated: timestamp,
+  pulp_labels: { type: 'object', additionalProperties: { type: 'string' } },
+} satisfies Record<string, JsonSchema>;
+
+const countAndHref: JsonSchema = {
+  type: 'object',
+  additionalProperties: {
+    type: 'object',
+    properties: { count: { type: 'integer' }, href: { type: 'string', format: 'uri' } },
+  },
+  description:
+    'Per content type (`container.blob`, `container.manifest`, `container.tag`): how many, and where to list them.',
+};
+
+const copySource = {
+  source_repository: href('Copy from this repository’s latest version.'),
+  source_repository_version: href('Copy from this repository version.'),
+} satisfies Record<string, JsonSchema>;
+
+export const CONTENT_SCHEMAS = {
+  RepositoryAddRemoveContent: {
+    type: 'object',
+    description: 'Units to add and remove (recursively) in one new version.',
+    properties: {
+      add_content_units: hrefs('Content hrefs to add, with everything they reference.'),
+      remove_content_units: hrefs(
+        'Content hrefs to remove, with what nothing else needs; ["*"] removes everything.',
+      ),
+      base_version: href('The version to change; default the latest.'),
+    },
+  },
+  RecursiveManage: {
+    type: 'object',
+    required: ['content_units'],
+    properties: { content_units: hrefs('Content hrefs; for remove, ["*"] removes everything.') },
+  },
+  TagCopy: {
+    type: 'object',
+    properties: { ...copySource, names: strings('Tag names to copy; all when absent.') },
+  },
+  ManifestCopy: {
+    type: 'object',
+    properties: {
+      ...copySource,
+      digests: strings('Manifest digests to copy; all when absent.'),
+      media_types: strings('Only manifests of these media types.'),
+    },
+  },
+  TagImage: {
+    type: 'object',
+    required: ['tag', 'digest'],
+    properties: { tag: { type: 'string' }, digest: { type: 'string' } },
+  },
+  UnTagImage: { type: 'object', required: ['tag'], properties: { tag: { type: 'string' } } },
+  RepositoryRollback: {
+    type: 'object',
+    required: ['version'],
+    properties: {
+      version: { type: 'integer', minimum: 0, description: 'The version whose content to restore.' },
+    },
+  },
+  'Patchedcontainer.ContainerRepository': {
+    type: 'object',
+    properties: {
+      name: { type: 'string', minLength: 1 },
+      description: { type: 'string', nullable: true },
+      retain_repo_versions: { type: 'integer', minimum: 1, nullable: true },
+      remote: { type: 'string', format: 'uri', nullable: true },
+    },
+  },
+  RepositoryVersionResponse: {
+    type: 'object',
+    properties: {
+      ...common,
+      number: readOnly({ type: 'integer' }),
+      repository: readOnly(href('The repository.')),
+      base_version: { ...href('The version this one was based on.'), nullable: true },
+      content_summary: readOnly({
+        type: 'object',
+        properties: { added: countAndHref, removed: countAndHref, present: countAndHref },
+      }),
+    },
+  },
+  PaginatedRepositoryVersionResponseList: paginated('RepositoryVersionResponse'),
+  RepositoryVersionDiffResponse: {
+    type: 'object',
+    description:
+      'Units in `version` and not in `base_version` (added), and the reverse (removed), per content type.',
+    properties: {
+      base_version: href('Compared from.'),
+      version: href('Compared to.'),
+      added: {
+        type: 'object',
+        additionalProperties: { type: 'array', items: { type: 'string', format: 'uri' } },
+      },
+      removed: {
+        type: 'object',
+        additionalProperties: { type: 'array', items: { type: 'string', format: 'uri' } },
+      },
+      next: { type: 'string', format: 'uri', nullable: true },
+    },
+  },
+  'container.BlobResponse': {
+    type: 'object',
+    properties: {
+      ...common,
+      artifact: { type: 'string', nullable: true },
+      digest: { type: 'string' },
+      size: { type: 'integer', nullable: true },
+    },
+  },
+  'Paginatedcontainer.BlobResponseList': paginated('container.BlobResponse'),
+  'container.ManifestResponse': {
+    type: 'object',
+    properties: {
+      ...common,
+      artifact: { type: 'string', nullable: true },
+      digest: { type: 'string' },
+      schema_version: { type: 'integer' },
+      media_type: { type: 'string' },
+      type: { type: 'string', enum: ['image', 'list', 'artifact'] },
+      listed_manifests: hrefs('Manifests a list or index names.'),
+      config_blob: { ...href('The image config blob.'), nullable: true },
+      blobs: hrefs('Layer blobs.'),
+      annotations: { type: 'object', additionalProperties: { type: 'string' } },
+      labels: { type: 'object', additionalProperties: { type: 'string' } },
+      architecture: { type: 'string', nullable: true },
+      os: { type: 'string', nullable: true },
+      artifact_type: { type: 'string', nullable: true },
+      subject: { ...href('The manifest this artifact refers to.'), nullable: true },
+      is_bootable: { type: 'boolean' },
+      is_flatpak: { type: 'boolean' },
+      compressed_image_size: { type: 'integer', nullable: true },
+    },
+  },
+  'Paginatedcontainer.ManifestResponseList': paginated('container.ManifestResponse'),
+  'container.TagResponse': {
+    type: 'object',
+    properties: { ...common, name: { type: 'string' }, tagged_manifest: href('The manifest it points at.') },
+  },
+  'Paginatedcontainer.TagResponseList': paginated('container.TagResponse'),
+} satisfies Record<string, JsonSchema>;
