@@ -42,14 +42,19 @@ describe('repository versions through the REST API (multi-process)', () => {
     return finished(task);
   };
 
-  async function record(manifest: FixtureManifest): Promise<void> {
+  /** The services' bucket, as another service sees it. */
+  function bucket(): S3BlobStore {
     const env = wharf.serviceEnv!;
-    const blobs = new S3BlobStore({
+    return new S3BlobStore({
       endPoint: env.WHARF_S3_URL!,
       accessKey: env.WHARF_S3_ACCESS_KEY!,
       secretKey: env.WHARF_S3_SECRET_KEY!,
       bucket: env.WHARF_S3_BUCKET!,
     });
+  }
+
+  async function record(manifest: FixtureManifest): Promise<void> {
+    const blobs = bucket();
     for (const blob of blobsOf(manifest)) {
       await blobs.put(Readable.from([blob.bytes]), blob.digest);
       await bus.request('content.blob.record', { digest: blob.digest, size: blob.size });
@@ -158,6 +163,29 @@ describe('repository versions through the REST API (multi-process)', () => {
     expect(JSON.stringify(task.error)).toContain(image.digest);
     const versions = await json<{ count: number }>(await wharf.api(`${repo.pulp_href}versions/`), 200);
     expect(versions.count).toBe(1);
+  });
+
+  it('cleans up orphans: content no version holds goes, bytes included', async () => {
+    const orphan = randomImage({ layers: 1 });
+    await record(orphan);
+    const kept = await json<{ count: number }>(
+      await wharf.api(`/pulp/api/v3/content/container/manifests/?digest=${orphan.digest}`),
+      200,
+    );
+    expect(kept.count).toBe(1);
+    const young = await runTask('/pulp/api/v3/orphans/cleanup/', {});
+    expect(young.state).toBe('completed');
+    expect((await wharf.api(`/pulp/api/v3/content/container/manifests/${orphan.digest}/`)).status).toBe(200);
+
+    const cleanup = await runTask('/pulp/api/v3/orphans/cleanup/', { orphan_protection_time: 0 });
+    expect(cleanup.state).toBe('completed');
+    expect((await wharf.api(`/pulp/api/v3/content/container/manifests/${orphan.digest}/`)).status).toBe(404);
+    const blobs = bucket();
+    expect(await blobs.stat(orphan.layers[0]!.digest)).toBeUndefined();
+    expect(await blobs.stat(image.layers[0]!.digest)).toBeDefined();
+    await blobs.close();
+    // content that a version still holds survives
+    expect((await wharf.api(`/pulp/api/v3/content/container/manifests/${image.digest}/`)).status).toBe(200);
   });
 
   it('answers 400 naming the field for an href of the wrong type', async () => {

@@ -73,6 +73,44 @@ describe.each([
 
     const unknownRepository = await api(`${REPOSITORIES}00000000-0000-4000-8000-000000000000/`);
     expect(unknownRepository.status).toBe(404);
+
+    const badLimit = await api(`${REPOSITORIES}?limit=many`);
+    expect(badLimit.status).toBe(400);
+    expect(await badLimit.json()).toEqual({ limit: ['A valid integer is required.'] });
+  });
+
+  it('pages lists Pulp-style, clamps huge limits and honours fields / exclude_fields', async () => {
+    for (const name of ['page-a', 'page-b', 'page-c']) await postJson(REPOSITORIES, JSON.stringify({ name }));
+    const first = (await (await api(`${REPOSITORIES}?name__startswith=page-&limit=2&offset=0`)).json()) as {
+      count: number;
+      next: string | null;
+      previous: string | null;
+      results: { name: string }[];
+    };
+    expect(first.count).toBe(3);
+    expect(first.results.map((r) => r.name)).toEqual(['page-a', 'page-b']);
+    expect(first.previous).toBeNull();
+    const second = (await (
+      await api(new URL(first.next!).pathname + new URL(first.next!).search)
+    ).json()) as {
+      results: { name: string }[];
+      next: string | null;
+    };
+    expect(second.results.map((r) => r.name)).toEqual(['page-c']);
+    expect(second.next).toBeNull();
+
+    const clamped = await api(`${REPOSITORIES}?limit=1000000`);
+    expect(clamped.status).toBe(200);
+
+    const narrow = (await (await api(`${REPOSITORIES}?name=page-a&fields=name,pulp_href`)).json()) as {
+      results: Record<string, unknown>[];
+    };
+    expect(Object.keys(narrow.results[0]!).sort()).toEqual(['name', 'pulp_href']);
+    const wide = (await (await api(`${REPOSITORIES}?name=page-a&exclude_fields=description`)).json()) as {
+      results: Record<string, unknown>[];
+    };
+    expect(wide.results[0]).not.toHaveProperty('description');
+    expect(wide.results[0]).toHaveProperty('versions_href');
   });
 
   it('reports every service ready and echoes the Correlation-Id', async () => {

@@ -57,6 +57,17 @@ const copySource = {
 } satisfies Record<string, JsonSchema>;
 
 export const CONTENT_SCHEMAS = {
+  OrphansCleanup: {
+    type: 'object',
+    properties: {
+      orphan_protection_time: {
+        type: 'integer',
+        minimum: 0,
+        description:
+          'Minutes: content younger than this is kept even when no version holds it (default 1440).',
+      },
+    },
+  },
   RepositoryAddRemoveContent: {
     type: 'object',
     description: 'Units to add and remove (recursively) in one new version.',

@@ -8,6 +8,7 @@ import { RepositoryActionsController } from './repository-actions.controller.js'
 import { VersionsController } from './versions.controller.js';
 import { BlobsController, ManifestsController, TagsController } from './content.controller.js';
 import { TaskDispatcher } from './task-dispatcher.js';
+import { OrphansController } from './orphans.controller.js';
 import { PublicationsController } from './publications.controller.js';
 import { DistributionsController } from './distributions.controller.js';
 import { PulpExceptionFilter } from './pulp-exception.filter.js';
@@ -32,6 +33,7 @@ import { StatusController } from './status.controller.js';
     TagsController,
     AuditController,
     TasksController,
+    OrphansController,
     PublicationsController,
     DistributionsController,
   ],

@@ -37,6 +37,27 @@ export function pageRequest(query: Record<string, unknown>): PageRequest {
   };
 }
 
+function fieldNames(raw: unknown): string[] {
+  const values = Array.isArray(raw) ? raw : raw === undefined ? [] : [raw];
+  return values.flatMap((v) => String(v).split(',')).filter((v) => v !== '');
+}
+
+/**
+ * Pulp's `fields` / `exclude_fields`: clients ask for a subset of each result's fields (pulp-glue sends them on
+ * every list call). Unknown names are ignored, as Pulp does.
+ */
+export function selectFields<T>(request: Request, results: T[]): T[] {
+  const include = fieldNames(request.query.fields);
+  const exclude = new Set(fieldNames(request.query.exclude_fields));
+  if (include.length === 0 && exclude.size === 0) return results;
+  return results.map((result) => {
+    const entries = Object.entries(result as Record<string, unknown>).filter(
+      ([name]) => (include.length === 0 || include.includes(name)) && !exclude.has(name),
+    );
+    return Object.fromEntries(entries) as T;
+  });
+}
+
 /** Pulp's list envelope; `next`/`previous` are absolute URLs that keep the request's other parameters. */
 export function pulpList<T>(request: Request, page: PageRequest, count: number, results: T[]): PulpList<T> {
   const link = (offset: number): string => {
@@ -49,6 +70,6 @@ export function pulpList<T>(request: Request, page: PageRequest, count: number, 
     count,
     next: page.offset + page.limit < count ? link(page.offset + page.limit) : null,
     previous: page.offset > 0 ? link(Math.max(0, page.offset - page.limit)) : null,
-    results,
+    results: selectFields(request, results),
   };
 }
