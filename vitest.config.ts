@@ -6,7 +6,11 @@ import { workspaceProjects } from './tools/workspace.mjs';
 // Tests run against the TypeScript sources of every workspace library, not their build output.
 const aliases = (workspaceProjects() as { dir: string; name: string; kind: string }[])
   .filter((p) => p.kind === 'lib')
-  .map((p) => ({ find: new RegExp(`^${p.name}$`), replacement: `${process.cwd()}/${p.dir}/src/index.ts` }));
+  .flatMap((p) => [
+    { find: new RegExp(`^${p.name}$`), replacement: `${process.cwd()}/${p.dir}/src/index.ts` },
+    // subpath exports (`@wharf/ports/adapter-kit`) map to a folder's index
+    { find: new RegExp(`^${p.name}/(.+)$`), replacement: `${process.cwd()}/${p.dir}/src/$1/index.ts` },
+  ]);
 
 export default defineConfig({
   // swc, because NestJS dependency injection needs emitDecoratorMetadata, which esbuild/oxc lack.

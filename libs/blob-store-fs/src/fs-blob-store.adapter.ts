@@ -1,5 +1,13 @@
 import { constants, createReadStream } from 'node:fs';
 import {
+  assertRangeSatisfiable,
+  sha256Digest,
+  sha256Hex,
+  assertPartNumber,
+  isUploadId,
+  newUploadId,
+} from '@wharf/ports/adapter-kit';
+import {
   access,
   mkdir,
   open,
@@ -23,9 +31,7 @@ import {
   type UploadPart,
   type UploadStatus,
 } from '@wharf/ports';
-import { assertRangeSatisfiable, sha256Digest, sha256Hex } from './blob-addressing.util.js';
 import { FsBlobLayout } from './fs-blob.layout.js';
-import { assertPartNumber, isUploadId, newUploadId } from './upload-rules.util.js';
 import { writeStagingFile } from './staging-file.writer.js';
 
 export interface FsBlobStoreOptions {

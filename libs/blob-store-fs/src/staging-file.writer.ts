@@ -1,7 +1,7 @@
 import { createWriteStream } from 'node:fs';
+import { ContentHasher } from '@wharf/ports/adapter-kit';
 import { pipeline } from 'node:stream/promises';
 import type { BlobInfo } from '@wharf/ports';
-import { ContentHasher } from './content.hasher.js';
 
 /**
  * Streams a body into a new file (which must not exist yet), hashing it on the way, and flushes the file

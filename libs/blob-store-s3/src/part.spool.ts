@@ -1,10 +1,10 @@
 import { createReadStream, createWriteStream } from 'node:fs';
+import { ContentHasher } from '@wharf/ports/adapter-kit';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { ContentHasher } from './content.hasher.js';
 import type { SizedBody } from './s3-bucket.client.js';
 
 /**

@@ -1,4 +1,13 @@
 import { Agent as HttpAgent } from 'node:http';
+import {
+  assertRangeSatisfiable,
+  sha256Digest,
+  sha256Hex,
+  ContentHasher,
+  assertPartNumber,
+  isUploadId,
+  newUploadId,
+} from '@wharf/ports/adapter-kit';
 import { Agent as HttpsAgent } from 'node:https';
 import { Readable } from 'node:stream';
 import { Client } from 'minio';
@@ -12,8 +21,6 @@ import {
   type UploadPart,
   type UploadStatus,
 } from '@wharf/ports';
-import { assertRangeSatisfiable, sha256Digest, sha256Hex } from './blob-addressing.util.js';
-import { ContentHasher } from './content.hasher.js';
 import { writeObjectInParts } from './multipart-object.writer.js';
 import { PartSpool } from './part.spool.js';
 import { hasCode, S3Bucket } from './s3-bucket.client.js';
@@ -25,7 +32,6 @@ import {
   statusOf,
   type PartRecord,
 } from './s3-upload-session.repository.js';
-import { assertPartNumber, isUploadId, newUploadId } from './upload-rules.util.js';
 
 const MiB = 1024 * 1024;
 /** Piece size of a put; memory per put stays near it, and it caps a blob at 10,000 pieces (78 GiB). */

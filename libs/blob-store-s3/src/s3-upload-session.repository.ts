@@ -1,7 +1,7 @@
 import { UploadNotFoundError, type UploadPart, type UploadStatus } from '@wharf/ports';
+import { isUploadId } from '@wharf/ports/adapter-kit';
 import type { CompletedPart, S3Bucket } from './s3-bucket.client.js';
 import type { S3KeyLayout } from './s3-key.layout.js';
-import { isUploadId } from './upload-rules.util.js';
 
 export interface UploadSession {
   /** The id S3 gave the multipart upload behind this session. */

@@ -1,4 +1,5 @@
 import { MongoBulkWriteError, MongoClient, MongoServerError, type Collection, type Db } from 'mongodb';
+import { PollingSubscription } from '@wharf/ports/adapter-kit';
 import {
   EventStore,
   WrongExpectedVersionError,
@@ -11,7 +12,6 @@ import {
   type StoredEvent,
 } from '@wharf/ports';
 import { GlobalOrderGate, type AbandonedPositions } from './global-order.gate.js';
-import { PollingSubscription } from './polling.subscription.js';
 
 export interface MongoEventStoreOptions {
   readonly url: string;

@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { PollingSubscription } from '@wharf/ports/adapter-kit';
 import {
   EventStore,
   WrongExpectedVersionError,
@@ -10,7 +11,6 @@ import {
   type ReadStreamOptions,
   type StoredEvent,
 } from '@wharf/ports';
-import { PollingSubscription } from './polling.subscription.js';
 
 export interface SqliteEventStoreOptions {
   /** Database file (its directory must exist), or ':memory:'. */

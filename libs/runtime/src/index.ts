@@ -8,3 +8,4 @@ export * from './task-worker.js';
 export * from './secret-box.js';
 export * from './aggregate-streams.js';
 export * from './unique-names.js';
+export * from './folded-directory.js';

@@ -1,5 +1,6 @@
 import { Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { EventStore, type EventSubscription, type StoredEvent } from '@wharf/ports';
+import { EventStore, type StoredEvent } from '@wharf/ports';
+import { FoldedDirectory } from '@wharf/runtime';
 import type { ListPublicationsRequest, Page, PublicationView, VersionRef } from '@wharf/contracts';
 import { evolvePublication, isPublicationEvent, type Publication } from '@wharf/domain-publication';
 import { PUBLICATION_STREAM_PREFIX } from './publication.streams.js';
@@ -10,45 +11,40 @@ import { PUBLICATION_STREAM_PREFIX } from './publication.streams.js';
  * (`caughtUp`) so a client reads its own writes.
  */
 @Injectable()
-export class PublicationDirectory implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly publications = new Map<string, Publication>();
-  private position = 0;
-  private waiters: { position: number; resolve: () => void }[] = [];
-  private subscription?: EventSubscription;
-  private failure?: unknown;
+export class PublicationDirectory
+  extends FoldedDirectory<Publication>
+  implements OnApplicationBootstrap, OnModuleDestroy
+{
+  constructor(store: EventStore) {
+    super(store, PUBLICATION_STREAM_PREFIX);
+  }
 
-  constructor(private readonly store: EventStore) {}
-
-  async onApplicationBootstrap(): Promise<void> {
-    this.subscription = this.store.subscribe(
-      0,
-      async (event) => this.apply(event),
-      (error) => {
-        this.failure = error;
-      },
-    );
+  onApplicationBootstrap(): void {
+    this.start();
   }
 
   async onModuleDestroy(): Promise<void> {
-    await this.subscription?.close();
+    await this.stop();
   }
 
-  /** Resolves once every event up to `globalPosition` is folded in. */
-  caughtUp(globalPosition: number): Promise<void> {
-    if (this.failure) return Promise.reject(this.failure);
-    if (this.position >= globalPosition) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push({ position: globalPosition, resolve }));
+  protected fold(publication: Publication | undefined, event: StoredEvent): Publication | undefined {
+    return isPublicationEvent(event) ? evolvePublication(publication, event) : undefined;
+  }
+
+  /** Live publications, oldest first. */
+  private live(): Publication[] {
+    return [...this.states.values()].filter((p) => !p.deleted);
   }
 
   get(id: string): PublicationView | undefined {
-    const publication = this.publications.get(id);
-    return publication && toPublicationView(publication);
+    const publication = this.states.get(id);
+    return publication && !publication.deleted ? toPublicationView(publication) : undefined;
   }
 
   /** Newest first, as Pulp lists publications. */
   list(request: ListPublicationsRequest): Page<PublicationView> {
     const version = request.repositoryVersion;
-    const matching = [...this.publications.values()]
+    const matching = this.live()
       .filter((p) => request.repositoryId === undefined || p.repositoryId === request.repositoryId)
       .filter(
         (p) =>
@@ -64,24 +60,9 @@ export class PublicationDirectory implements OnApplicationBootstrap, OnModuleDes
 
   /** The versions live publications serve, of one repository or of all. */
   publishedVersions(repositoryId?: string): VersionRef[] {
-    return [...this.publications.values()]
+    return this.live()
       .filter((p) => repositoryId === undefined || p.repositoryId === repositoryId)
       .map((p) => ({ repositoryId: p.repositoryId, version: p.repositoryVersion }));
-  }
-
-  private async apply(event: StoredEvent): Promise<void> {
-    if (event.stream.startsWith(PUBLICATION_STREAM_PREFIX) && isPublicationEvent(event)) {
-      const id = event.stream.slice(PUBLICATION_STREAM_PREFIX.length);
-      const publication = evolvePublication(this.publications.get(id), event);
-      if (publication && !publication.deleted) this.publications.set(id, publication);
-      else this.publications.delete(id);
-    }
-    this.position = event.globalPosition;
-    const ready = this.waiters.filter((w) => w.position <= this.position);
-    if (ready.length) {
-      this.waiters = this.waiters.filter((w) => w.position > this.position);
-      ready.forEach((w) => w.resolve());
-    }
   }
 }
 

@@ -42,7 +42,7 @@ export class TasksService implements OnApplicationBootstrap, OnModuleDestroy {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    this.board.start((task) => {
+    this.board.start((_id, task) => {
       if (task.state !== 'waiting' && task.state !== 'running') this.schedule();
     });
     await this.board.caughtUpNow();

@@ -1,4 +1,4 @@
-import { RangeNotSatisfiableError, type ByteRange } from '@wharf/ports';
+import { RangeNotSatisfiableError, type ByteRange } from '../index.js';
 
 const SHA256_DIGEST = /^sha256:([0-9a-f]{64})$/;
 

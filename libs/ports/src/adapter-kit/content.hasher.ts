@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { BlobInfo } from '@wharf/ports';
+import type { BlobInfo } from '../index.js';
 import { sha256Digest } from './blob-addressing.util.js';
 
 /** Passes a body through unchanged while measuring its sha256 digest and size. */
@@ -10,15 +10,26 @@ export class ContentHasher {
   async *pass(body: AsyncIterable<unknown>): AsyncGenerator<Uint8Array> {
     for await (const chunk of body) {
       const bytes = asBytes(chunk);
-      this.hash.update(bytes);
-      this.size += bytes.length;
+      this.update(bytes);
       yield bytes;
     }
+  }
+
+  /** Reads a body to its end just to measure it. */
+  static async measure(body: AsyncIterable<unknown>): Promise<BlobInfo> {
+    const hasher = new ContentHasher();
+    for await (const chunk of body) hasher.update(asBytes(chunk));
+    return hasher.result();
   }
 
   /** Call once, after `pass` has been read to the end. */
   result(): BlobInfo {
     return { digest: sha256Digest(this.hash.digest('hex')), size: this.size };
+  }
+
+  private update(bytes: Uint8Array): void {
+    this.hash.update(bytes);
+    this.size += bytes.length;
   }
 }
 

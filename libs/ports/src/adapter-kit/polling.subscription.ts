@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { EventSubscription, StoredEvent } from '@wharf/ports';
+import type { EventSubscription, StoredEvent } from '../index.js';
 
 export interface PollingSubscriptionOptions {
   readonly after: number;
