@@ -102,6 +102,23 @@ export const CONTENT_SCHEMAS = {
     properties: { tag: { type: 'string' }, digest: { type: 'string' } },
   },
   UnTagImage: { type: 'object', required: ['tag'], properties: { tag: { type: 'string' } } },
+  ContainerRepositorySyncURL: {
+    type: 'object',
+    description:
+      'Where and how a sync downloads: the remote, and whether the new version mirrors it exactly.',
+    properties: {
+      remote: href('The remote to sync from; default the repository’s `remote`.'),
+      mirror: {
+        type: 'boolean',
+        description:
+          'True: the new version holds exactly the upstream tags (tags gone upstream are removed); false: they are added.',
+      },
+      signed_only: {
+        type: 'boolean',
+        description: 'Only signed content; Wharf does not verify signatures yet, so only false is accepted.',
+      },
+    },
+  },
   RepositoryRollback: {
     type: 'object',
     required: ['version'],

@@ -1,11 +1,14 @@
 import { PulpOperation } from './openapi/pulp-operation.decorator.js';
 import { Body, Controller, HttpCode, NotFoundException, Param, Post } from '@nestjs/common';
-import { IsArray, IsInt, IsOptional, IsString, Min } from 'class-validator';
+import { IsArray, IsBoolean, IsInt, IsOptional, IsString, Min } from 'class-validator';
+import { SYNC_WORKER } from '@wharf/contracts';
 import type { ContentTaskPayload, ContentWriteOperation, CopySource, UnitKey } from '@wharf/contracts';
+import { RemoteError } from '@wharf/ports';
 import { Queries } from '@wharf/runtime';
 import { API_ROOT, REPOSITORIES_PATH, idFromHref, isUuid, repositoryHref, versionFromHref } from './hrefs.js';
 import { unitKeyFromHref } from './content-hrefs.js';
 import { FieldValidationException } from './pulp-exception.filter.js';
+import { REMOTES_PATH, remoteHref } from './remotes.controller.js';
 import { TaskDispatcher, type AsyncOperationResponse } from './task-dispatcher.js';
 
 export class ModifyBody {
@@ -43,6 +46,21 @@ export class UntagBody {
 
 export class RollbackBody {
   @IsInt() @Min(0) version!: number;
+}
+
+export class SyncBody {
+  @IsOptional() @IsString() remote?: string;
+  @IsOptional() @IsBoolean() mirror?: boolean;
+  @IsOptional() @IsBoolean() signed_only?: boolean;
+}
+
+/** The sync worker's task and its payload (the sync service owns the shape; the gateway only builds it). */
+const SYNC_TASK = 'pulp_container.app.tasks.synchronize';
+
+interface SyncTaskPayload {
+  readonly repositoryId: string;
+  readonly remoteId: string;
+  readonly mirror: boolean;
 }
 
 function invalid(field: string, message: string): FieldValidationException {
@@ -273,6 +291,56 @@ export class RepositoryActionsController {
       repositoryId: id,
       version: body.version,
     });
+  }
+
+  @Post(':id/sync')
+  @HttpCode(202)
+  @PulpOperation({
+    operationId: 'repositories_container_container_sync',
+    summary: 'Sync from a remote into a new version',
+    tags: ['Repositories: Container'],
+    href: 'container_container_repository_href',
+    requestBody: 'ContainerRepositorySyncURL',
+    responses: {
+      '202': 'AsyncOperationResponse',
+      '400': 'ValidationErrorResponse',
+      '404': 'ErrorDetailResponse',
+    },
+  })
+  async sync(@Param('id') id: string, @Body() body: SyncBody): Promise<AsyncOperationResponse> {
+    if (!isUuid(id)) throw new NotFoundException();
+    if (body.signed_only) throw invalid('signed_only', 'Signature verification is not supported yet.');
+    const repository = await this.queries.ask('content.repository.get', { id });
+    const remoteId = body.remote === undefined ? repository.remote : idFromHref(body.remote, REMOTES_PATH);
+    if (!remoteId) {
+      throw invalid(
+        'remote',
+        body.remote === undefined
+          ? 'A remote must be given: the repository has no remote of its own.'
+          : 'Invalid hyperlink - not a container remote href.',
+      );
+    }
+    await this.requireRemote(remoteId);
+    const payload: SyncTaskPayload = { repositoryId: id, remoteId, mirror: body.mirror ?? false };
+    return this.tasks.dispatch({
+      name: SYNC_TASK,
+      worker: SYNC_WORKER,
+      payload,
+      exclusiveResources: [repositoryHref(id)],
+      sharedResources: [remoteHref(remoteId)],
+    });
+  }
+
+  /** An unknown remote is the request's fault (a 400 on `remote`, as in Pulp) and not a failed task later. */
+  private async requireRemote(remoteId: string): Promise<void> {
+    try {
+      await this.queries.ask('remote.get', { id: remoteId });
+    } catch (error) {
+      if (error instanceof RemoteError && error.remoteName === 'NotFoundError') {
+        throw invalid('remote', 'Invalid hyperlink - Object does not exist.');
+      }
+      throw error;
+    }
   }
 
   /**

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { eventSourcedOwner, taskWorker } from '@wharf/runtime';
+import { eventSourcedOwner, sharedBlobStore, taskWorker } from '@wharf/runtime';
 import { SYNC_WORKER } from '@wharf/contracts';
 import { RemoteDirectory } from './remote-directory.projection.js';
 import { RemoteStreams } from './remote.streams.js';
@@ -8,10 +8,12 @@ import { RemoteCredentialSealer } from './remote-credentials.sealer.js';
 import { RemotesService } from './remotes.service.js';
 import { RemoteQueriesHandler } from './remote-queries.handler.js';
 import { RemoteTasksHandler } from './remote-tasks.handler.js';
+import { SyncService } from './sync.service.js';
+import { SyncTasksHandler } from './sync-tasks.handler.js';
 
 /**
- * The sync service: owner of remotes (where content is synced from), with their credentials sealed at rest.
- * Syncing itself arrives with later issues.
+ * The sync service: owner of remotes (where content is synced from), with their credentials sealed at rest,
+ * and the sync task that mirrors a remote's upstream repository into a repository version.
  */
 @Module({
   providers: [
@@ -24,6 +26,9 @@ import { RemoteTasksHandler } from './remote-tasks.handler.js';
     RemotesService,
     RemoteQueriesHandler,
     RemoteTasksHandler,
+    sharedBlobStore(),
+    SyncService,
+    SyncTasksHandler,
   ],
 })
 export class SyncModule {}

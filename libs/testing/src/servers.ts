@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess, execFileSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { unlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'node:net';
@@ -93,6 +94,30 @@ export async function startNatsServer(
   };
 }
 
+interface S3rverStore {
+  getResourcePath(bucket: string, key: string, resource: string): string;
+  deleteObject(bucket: string, key: string): Promise<void>;
+}
+
+/**
+ * s3rver removes a key's parent directories once they are empty. That races concurrent puts under the same
+ * prefix (a put creates the directory, a delete removes it, the put's write fails with ENOENT — an unhandled
+ * error that takes the whole test process down). A test server loses nothing by keeping empty directories, so
+ * deletes here only remove the object's files. Real S3 and MinIO have no directories to race on.
+ */
+function keepDirectoriesOnDelete(server: unknown): void {
+  const store = (server as { store: S3rverStore }).store;
+  store.deleteObject = async (bucket, key) => {
+    await Promise.all(
+      ['object', 'object.md5', 'metadata.json'].map((resource) =>
+        unlink(store.getResourcePath(bucket, key, resource)).catch((error: NodeJS.ErrnoException) => {
+          if (error.code !== 'ENOENT') throw error;
+        }),
+      ),
+    );
+  };
+}
+
 /** s3rver (an S3-compatible server from npm) in this process, with one bucket. */
 export async function startS3Server(bucket = 'wharf'): Promise<StartedServer & { bucket: string }> {
   const { default: S3rver } = await import('s3rver');
@@ -105,6 +130,7 @@ export async function startS3Server(bucket = 'wharf'): Promise<StartedServer & {
     directory,
     configureBuckets: [{ name: bucket, configs: [] }],
   });
+  keepDirectoriesOnDelete(server);
   await server.run();
   return {
     url: `http://127.0.0.1:${port}`,

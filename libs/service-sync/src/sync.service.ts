@@ -1,0 +1,160 @@
+import { Injectable } from '@nestjs/common';
+import { BlobStore } from '@wharf/ports';
+import { Queries, TaskCanceledError, type TaskOutcome } from '@wharf/runtime';
+import {
+  MAX_KEYSET_PAGE_LIMIT,
+  parseUnitKey,
+  repositoryVersionHref,
+  tagKey,
+  type RemoteView,
+  type RepositoryView,
+  type UnitKey,
+} from '@wharf/contracts';
+import type { RegistryClient } from '@wharf/registry-client';
+import { forEachConcurrently } from './bounded-concurrency.js';
+import { RemotesService } from './remotes.service.js';
+import type { SyncTaskPayload } from './sync-task.payload.js';
+import type { SyncProgress } from './sync.progress.js';
+import { TagFilter } from './tag.filter.js';
+import { UpstreamContentImporter } from './upstream-content.importer.js';
+import { upstreamRegistryClient } from './upstream-registry.factory.js';
+
+// The registry client's own default; remotes without download_concurrency get the same.
+const DEFAULT_DOWNLOAD_CONCURRENCY = 8;
+
+/** An upstream tag as the sync found it: its name and the manifest digest it points at now. */
+interface UpstreamTag {
+  readonly name: string;
+  readonly digest: string;
+}
+
+/**
+ * Mirrors a remote's upstream repository into a repository version. Whatever the latest version already
+ * holds (the same tag on the same digest) costs one HEAD and nothing more; everything else is downloaded,
+ * verified, stored and recorded before ONE version change adds the tags (and, when mirroring, removes the
+ * tags upstream no longer has). A failure anywhere leaves no new version; blobs already verified stay stored.
+ */
+@Injectable()
+export class SyncService {
+  constructor(
+    private readonly queries: Queries,
+    private readonly remotes: RemotesService,
+    private readonly blobs: BlobStore,
+  ) {}
+
+  async sync(payload: SyncTaskPayload, progress: SyncProgress): Promise<TaskOutcome> {
+    const repository = await this.queries.ask('content.repository.get', { id: payload.repositoryId });
+    const remote = this.remotes.get(payload.remoteId);
+    if (remote.policy !== 'immediate') {
+      throw new Error(
+        `remote ${remote.name} has policy ${remote.policy}; sync supports only policy immediate so far`,
+      );
+    }
+    const client = upstreamRegistryClient(remote, await this.remotes.credentials(remote.id));
+    try {
+      const concurrency = remote.downloadConcurrency ?? DEFAULT_DOWNLOAD_CONCURRENCY;
+      const upstreamTags = await this.upstreamTags(client, remote, concurrency, progress);
+      const presentTags = await this.presentTagKeys(repository);
+      const wanted = new Set(upstreamTags.map((tag) => tagKey(tag.name, tag.digest)));
+      const add = [...wanted].filter((key) => !presentTags.has(key));
+      const remove = payload.mirror ? [...presentTags].filter((key) => !wanted.has(key)) : [];
+
+      const importer = new UpstreamContentImporter(
+        { client, name: remote.upstreamName, concurrency, platforms: remote.platforms },
+        this.blobs,
+        this.queries,
+        progress,
+      );
+      const manifests = [...new Set(add.map((key) => parseUnitKey(key).digest))];
+      progress.start('manifests', manifests.length);
+      progress.start('blobs', 0);
+      progress.start('bytes');
+      for (const digest of manifests) await importer.importManifest(digest);
+      progress.complete('manifests', 'blobs', 'bytes');
+
+      return await this.changeVersion(repository, add, remove, progress);
+    } catch (error) {
+      if (error instanceof TaskCanceledError) throw error;
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new Error(`sync from ${remote.url}/${remote.upstreamName} failed: ${reason}`, { cause: error });
+    } finally {
+      await client.close();
+    }
+  }
+
+  /** The tags the remote selects, each with the digest a HEAD request reports (no manifest is downloaded). */
+  private async upstreamTags(
+    client: RegistryClient,
+    remote: RemoteView,
+    concurrency: number,
+    progress: SyncProgress,
+  ): Promise<UpstreamTag[]> {
+    progress.start('tags');
+    await progress.report(true);
+    const filter = new TagFilter(remote.includeTags, remote.excludeTags);
+    const names: string[] = [];
+    for await (const name of client.listTags(remote.upstreamName)) {
+      if (filter.accepts(name)) names.push(name);
+    }
+    progress.expect('tags', names.length);
+    const found: UpstreamTag[] = [];
+    await forEachConcurrently(names, concurrency, async (name) => {
+      const head = await client.headManifest(remote.upstreamName, name);
+      // A tag deleted between the listing and now is simply not upstream any more.
+      if (head) found.push({ name, digest: head.digest });
+      progress.advance('tags');
+    });
+    progress.complete('tags');
+    await progress.report(true);
+    return found;
+  }
+
+  private async presentTagKeys(repository: RepositoryView): Promise<Set<UnitKey>> {
+    const keys = new Set<UnitKey>();
+    let afterKey: UnitKey | undefined;
+    do {
+      const page = await this.queries.ask('content.version.units', {
+        repositoryId: repository.id,
+        version: repository.latestVersion,
+        membership: 'present',
+        type: 'tag',
+        limit: MAX_KEYSET_PAGE_LIMIT,
+        afterKey,
+      });
+      for (const key of page.items) keys.add(key);
+      afterKey = page.nextAfterKey;
+    } while (afterKey !== undefined);
+    return keys;
+  }
+
+  /**
+   * One version change for the whole sync. Removing a stale tag lets the content service drop the manifests
+   * and blobs only that tag needed; a tag moved upstream replaces the present one of its name.
+   */
+  private async changeVersion(
+    repository: RepositoryView,
+    add: readonly UnitKey[],
+    remove: readonly UnitKey[],
+    progress: SyncProgress,
+  ): Promise<TaskOutcome> {
+    progress.start('associating', add.length + remove.length);
+    await progress.report(true);
+    if (add.length === 0 && remove.length === 0) {
+      progress.complete('associating');
+      await progress.report(true);
+      return { result: { added: 0, removed: 0 } };
+    }
+    const { version, created } = await this.queries.ask('content.version.modify', {
+      repositoryId: repository.id,
+      add,
+      remove,
+    });
+    progress.advance('associating', add.length + remove.length);
+    progress.complete('associating');
+    await progress.report(true);
+    return {
+      createdResources: created ? [repositoryVersionHref(repository.id, version.number)] : [],
+      result: { added: add.length, removed: remove.length },
+    };
+  }
+}
