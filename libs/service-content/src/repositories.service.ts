@@ -34,8 +34,9 @@ export class RepositoriesService {
     decide(command, initialRepositoryState);
     // A crash between claim and creation leaves a claim by a repository that never existed; such a claim
     // does not count, so the name stays free.
-    await this.names.claim(command.name, command.repositoryId);
-    const { state, lastGlobalPosition } = await this.streams.execute(command.repositoryId, () => command);
+    const { state, lastGlobalPosition } = await this.names.claim(command.name, command.repositoryId, () =>
+      this.streams.execute(command.repositoryId, () => command),
+    );
     await this.directory.caughtUp(lastGlobalPosition);
     return toView(state);
   }
@@ -44,13 +45,17 @@ export class RepositoriesService {
   async update(request: UpdateRepositoryRequest, at: Date): Promise<RepositoryView> {
     const current = this.get(request.id);
     const { name } = request.changes;
-    if (name !== undefined && name !== current.name) await this.names.claim(name, request.id);
-    const { state, lastGlobalPosition } = await this.streams.execute(request.id, () => ({
-      type: 'UpdateRepository',
-      repositoryId: request.id,
-      changes: request.changes,
-      at: at.toISOString(),
-    }));
+    const update = () =>
+      this.streams.execute(request.id, () => ({
+        type: 'UpdateRepository',
+        repositoryId: request.id,
+        changes: request.changes,
+        at: at.toISOString(),
+      }));
+    const renamed = name !== undefined && name !== current.name;
+    const { state, lastGlobalPosition } = renamed
+      ? await this.names.claim(name, request.id, update)
+      : await update();
     await this.directory.caughtUp(lastGlobalPosition);
     return toView(state);
   }

@@ -1,49 +1,20 @@
-import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import { EventStore, WrongExpectedVersionError } from '@wharf/ports';
-import { ValidationError } from '@wharf/contracts';
+import { EventStore } from '@wharf/ports';
+import { UniqueNames } from '@wharf/runtime';
 import { RepositoryDirectory } from './repository-directory.projection.js';
 
-const NAME_STREAM_PREFIX = 'repositoryname-';
-
 /**
- * Repository names are unique. The event log has no unique index across streams, so each name gets a tiny
- * stream of claims: whoever appends the next claim at the version they read owns the name, and a concurrent
- * claimant loses on the version check. A claim by a repository that has since been deleted or renamed no
- * longer counts, so names are reusable.
+ * Repository names are unique: claims in `repositoryname-<name>` streams (see UniqueNames). A claim counts
+ * while its repository is live and still has that name.
  */
 @Injectable()
-export class RepositoryNames {
-  constructor(
-    private readonly store: EventStore,
-    private readonly directory: RepositoryDirectory,
-  ) {}
-
-  async claim(name: string, repositoryId: string): Promise<void> {
-    const stream = NAME_STREAM_PREFIX + name;
-    let version = 0;
-    let holder: string | undefined;
-    for await (const event of this.store.readStream(stream)) {
-      version = event.position;
-      holder = (event.data as { repositoryId: string }).repositoryId;
-    }
-    if (holder && holder !== repositoryId && this.directory.get(holder)?.name === name) {
-      throw unique();
-    }
-    try {
-      const { lastGlobalPosition } = await this.store.append(
-        stream,
-        [{ id: randomUUID(), type: 'RepositoryNameClaimed', data: { name, repositoryId } }],
-        version,
-      );
-      await this.directory.caughtUp(lastGlobalPosition);
-    } catch (error) {
-      if (error instanceof WrongExpectedVersionError) throw unique();
-      throw error;
-    }
+export class RepositoryNames extends UniqueNames {
+  constructor(store: EventStore, directory: RepositoryDirectory) {
+    super(store, {
+      claimStreamPrefix: 'repositoryname-',
+      claimEventType: 'RepositoryNameClaimed',
+      holderField: 'repositoryId',
+      isHeldBy: (repositoryId, name) => directory.get(repositoryId)?.name === name,
+    });
   }
-}
-
-function unique(): ValidationError {
-  return new ValidationError({ name: ['This field must be unique.'] });
 }
