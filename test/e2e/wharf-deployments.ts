@@ -2,12 +2,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { basicAuthorization, startWharfProcess, type WharfProcess } from '@wharf/testing';
+import { basicAuthorization, freePort, startWharfProcess, type WharfProcess } from '@wharf/testing';
 
 /** A running Wharf, in one of its two runtime modes, reached through its REST API. */
 export interface WharfDeployment {
   readonly mode: 'all-in-one' | 'multi-process';
   readonly apiUrl: string;
+  /** The registry API (OCI distribution) that docker, podman and skopeo pull from. */
+  readonly registryUrl: string;
   readonly processes: readonly WharfProcess[];
   /** `fetch` on the REST API as the test admin; an Authorization header in `init` replaces the admin's. */
   api(path: string, init?: RequestInit): Promise<Response>;
@@ -29,10 +31,16 @@ export const SERVICES = ['content', 'audit', 'sync', 'upload', 'publication', 'd
 /** `npm start`'s process: every service on the embedded adapters under one data directory. */
 export async function startAllInOne(): Promise<WharfDeployment> {
   const dataDir = mkdtempSync(join(tmpdir(), 'wharf-aio-'));
-  const wharf = await startWharfProcess('wharf', { WHARF_DATA_DIR: dataDir, WHARF_REGISTRY_PORT: '0' });
+  // A fixed free port rather than 0, so the test knows where the registry listens.
+  const registryPort = await freePort();
+  const wharf = await startWharfProcess('wharf', {
+    WHARF_DATA_DIR: dataDir,
+    WHARF_REGISTRY_PORT: String(registryPort),
+  });
   return {
     mode: 'all-in-one',
     apiUrl: wharf.url,
+    registryUrl: `http://127.0.0.1:${registryPort}`,
     processes: [wharf],
     api: adminApi(wharf.url),
     async stop() {
@@ -49,6 +57,7 @@ export async function startAllInOne(): Promise<WharfDeployment> {
  */
 export async function startMultiProcess(): Promise<WharfDeployment> {
   const dataDir = mkdtempSync(join(tmpdir(), 'wharf-mp-'));
+  const registryPort = await freePort();
   const env = {
     WHARF_BUS: 'nats',
     NATS_URL: requiredEnv('NATS_URL'),
@@ -59,7 +68,8 @@ export async function startMultiProcess(): Promise<WharfDeployment> {
     WHARF_S3_BUCKET: requiredEnv('WHARF_TEST_S3_BUCKET'),
     WHARF_S3_ACCESS_KEY: 'S3RVER',
     WHARF_S3_SECRET_KEY: 'S3RVER',
-    WHARF_REGISTRY_PORT: '0',
+    // Only the distribution service listens on it.
+    WHARF_REGISTRY_PORT: String(registryPort),
   };
   const processes = await Promise.all([
     ...SERVICES.map((service) =>
@@ -71,6 +81,7 @@ export async function startMultiProcess(): Promise<WharfDeployment> {
   return {
     mode: 'multi-process',
     apiUrl,
+    registryUrl: `http://127.0.0.1:${registryPort}`,
     serviceEnv: env,
     processes,
     api: adminApi(apiUrl),

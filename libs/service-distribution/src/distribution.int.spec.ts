@@ -30,7 +30,7 @@ describe('the distribution service, through the bus (embedded adapters)', () => 
 
   const start = async () => {
     const settings = loadSettings(
-      { WHARF_DATA_DIR: dataDir },
+      { WHARF_DATA_DIR: dataDir, WHARF_REGISTRY_PORT: '0' },
       { bus: 'memory', eventStore: 'sqlite', blobStore: 'fs', httpPortVariable: 'X', httpPort: 0 },
     );
     app = await createProcessApplication(
@@ -290,7 +290,7 @@ describe('two replicas of the distribution service sharing one event store', () 
 
   const startReplica = async () => {
     const settings = loadSettings(
-      { WHARF_DATA_DIR: dataDir },
+      { WHARF_DATA_DIR: dataDir, WHARF_REGISTRY_PORT: '0' },
       { bus: 'memory', eventStore: 'sqlite', blobStore: 'fs', httpPortVariable: 'X', httpPort: 0 },
     );
     const replica = await createProcessApplication('test', settings, [DistributionModule], false);

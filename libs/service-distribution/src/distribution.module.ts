@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { DISTRIBUTION_WORKER } from '@wharf/contracts';
-import { eventSourcedOwner, taskWorker } from '@wharf/runtime';
+import { eventSourcedOwner, sharedBlobStore, taskWorker } from '@wharf/runtime';
 import { DistributionDirectory } from './distribution-directory.projection.js';
 import { DistributionNameClaims } from './distribution-name.claims.js';
 import { DistributionQueriesHandler } from './distribution-queries.handler.js';
@@ -9,11 +9,15 @@ import { DistributionTargets } from './distribution-targets.lookup.js';
 import { DistributionTasksHandler } from './distribution-tasks.handler.js';
 import { DistributionsService } from './distributions.service.js';
 import { PublicationDeletionsFollower } from './publication-deletions.follower.js';
+import { RegistryAccess } from './registry/registry-access.guard.js';
+import { RegistryHandler } from './registry/registry.handler.js';
+import { RegistryServer } from './registry/registry.server.js';
+import { ServedContent } from './registry/served-content.reader.js';
 
 /**
  * The distribution service: owner of distributions, the base paths content is served at. Its writes run as
  * tasks on the `distribution` worker; its reads answer bus queries, `distribution.resolve` among them for
- * the registry API. (The registry API itself, on its own port, comes later.)
+ * the registry API. The registry API (OCI distribution, pull) listens on its own port, registryPort.
  */
 @Module({
   providers: [
@@ -27,6 +31,11 @@ import { PublicationDeletionsFollower } from './publication-deletions.follower.j
     DistributionTasksHandler,
     DistributionQueriesHandler,
     PublicationDeletionsFollower,
+    sharedBlobStore(),
+    ServedContent,
+    RegistryAccess,
+    RegistryHandler,
+    RegistryServer,
   ],
 })
 export class DistributionModule {}

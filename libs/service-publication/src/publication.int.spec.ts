@@ -31,7 +31,7 @@ describe('the publication service, through the bus (embedded adapters)', () => {
 
   const start = async () => {
     const settings = loadSettings(
-      { WHARF_DATA_DIR: dataDir },
+      { WHARF_DATA_DIR: dataDir, WHARF_REGISTRY_PORT: '0' },
       { bus: 'memory', eventStore: 'sqlite', blobStore: 'fs', httpPortVariable: 'X', httpPort: 0 },
     );
     app = await createProcessApplication(

@@ -1,0 +1,219 @@
+import { Injectable } from '@nestjs/common';
+import { RemoteError } from '@wharf/ports';
+import { Queries } from '@wharf/runtime';
+import {
+  NotFoundError,
+  parseUnitKey,
+  type CatalogUnit,
+  type KeysetPage,
+  type ResolvedDistribution,
+  type UnitType,
+  type VersionRef,
+} from '@wharf/contracts';
+import { MediaType } from '@wharf/oci';
+import { DistributionDirectory } from '../distribution-directory.projection.js';
+import { DistributionsService } from '../distributions.service.js';
+import { manifestUnknown, nameUnknown } from './registry.errors.js';
+
+/** The repository version a registry name serves, fixed once per request. */
+export interface ServedVersion extends VersionRef {
+  readonly name: string;
+}
+
+/** A manifest of the served version. */
+export interface ServedManifest {
+  readonly unit: CatalogUnit;
+  readonly mediaType: string;
+}
+
+/** One referrer: an OCI descriptor as the referrers API lists it. */
+export interface ReferrerDescriptor {
+  readonly mediaType: string;
+  readonly digest: string;
+  readonly size: number;
+  readonly artifactType?: string;
+  readonly annotations?: Readonly<Record<string, string>>;
+}
+
+export interface NamePage<T> {
+  readonly items: readonly T[];
+  /** Present when more items follow: the `last` of the next page's request. */
+  readonly last?: string;
+}
+
+/** Units read per catalog query when a whole version is scanned. */
+const SCAN_PAGE = 1_000;
+
+/**
+ * What a registry name serves, read from the distribution directory (this service's own) and from the
+ * content service over the bus. Every lookup is confined to one repository version, so a digest that exists
+ * in the catalog but not in the version a name serves is as unknown as one that exists nowhere.
+ */
+@Injectable()
+export class ServedContent {
+  constructor(
+    private readonly queries: Queries,
+    private readonly distributions: DistributionsService,
+    private readonly directory: DistributionDirectory,
+  ) {}
+
+  /** The distribution at base path `name`, with what it serves. */
+  async distribution(name: string): Promise<ResolvedDistribution> {
+    try {
+      return await this.distributions.resolve(name);
+    } catch (error) {
+      if (error instanceof NotFoundError) throw nameUnknown(name);
+      throw error;
+    }
+  }
+
+  /** The version a distribution serves now: its repository's latest is looked up at each call. */
+  async version(name: string, resolved: ResolvedDistribution): Promise<ServedVersion> {
+    const { repositoryId, version } = resolved;
+    if (repositoryId === null || version === null) throw nameUnknown(name, 'distribution serves no content');
+    if (version !== 'latest') return { name, repositoryId, version };
+    const repository = await this.orUnknownName(name, () =>
+      this.queries.ask('content.repository.get', { id: repositoryId }),
+    );
+    return { name, repositoryId, version: repository.latestVersion };
+  }
+
+  async manifestByDigest(served: ServedVersion, digest: string): Promise<ServedManifest> {
+    const unit = await this.presentUnit(served, 'manifest', digest);
+    if (!unit?.manifest) throw manifestUnknown(served.name, digest);
+    return { unit, mediaType: unit.manifest.mediaType };
+  }
+
+  async manifestByTag(served: ServedVersion, tag: string): Promise<ServedManifest> {
+    const tags = await this.units(served, { type: 'tag', name: tag, limit: 1 });
+    const tagged = tags.items[0];
+    if (!tagged) throw manifestUnknown(served.name, tag);
+    const unit = await this.presentUnit(served, 'manifest', tagged.digest);
+    if (!unit?.manifest) throw manifestUnknown(served.name, tag);
+    return { unit, mediaType: unit.manifest.mediaType };
+  }
+
+  /** The blob unit, or undefined when the served version does not hold it. */
+  blob(served: ServedVersion, digest: string): Promise<CatalogUnit | undefined> {
+    return this.presentUnit(served, 'blob', digest);
+  }
+
+  /**
+   * Tag names in the order of their unit keys (`tag:<name>@<digest>`), which is name order except that a name
+   * comes after names that extend it with a character sorting before '@' (`v1.0` before `v1`): the order the
+   * version index keeps, so that a page costs what it holds.
+   */
+  async tags(served: ServedVersion, limit: number, last?: string): Promise<NamePage<string>> {
+    const page = await this.orUnknownName(served.name, () =>
+      this.queries.ask('content.version.units', {
+        repositoryId: served.repositoryId,
+        version: served.version,
+        membership: 'present',
+        type: 'tag',
+        limit,
+        // '~' sorts after every digest algorithm name, so this skips every key of the tag `last`.
+        ...(last !== undefined && { afterKey: `tag:${last}@~` }),
+      }),
+    );
+    const names = page.items.map((key) => parseUnitKey(key).name!);
+    return page.nextAfterKey === undefined ? { items: names } : { items: names, last: names.at(-1) };
+  }
+
+  /**
+   * Manifests of the served version whose subject is `digest`. The catalog has no subject filter, so the
+   * version's manifests are scanned a page at a time: memory holds one page and the matches.
+   */
+  async referrers(
+    served: ServedVersion,
+    digest: string,
+    artifactType?: string,
+  ): Promise<ReferrerDescriptor[]> {
+    const found: ReferrerDescriptor[] = [];
+    let afterKey: string | undefined;
+    do {
+      const page = await this.units(served, {
+        type: 'manifest',
+        limit: SCAN_PAGE,
+        ...(afterKey !== undefined && { afterKey }),
+      });
+      for (const unit of page.items) {
+        if (unit.manifest?.subjectDigest !== digest) continue;
+        const descriptor = referrerDescriptor(unit);
+        if (artifactType === undefined || descriptor.artifactType === artifactType) found.push(descriptor);
+      }
+      afterKey = page.nextAfterKey;
+    } while (afterKey !== undefined);
+    return found;
+  }
+
+  /** Base paths of the distributions a catalog lists (neither private nor hidden), in order. */
+  catalog(limit: number, last?: string): NamePage<string> {
+    const basePaths = this.directory
+      .list({ offset: 0, limit: Number.MAX_SAFE_INTEGER })
+      .results.filter((d) => !d.private && !d.hidden)
+      .map((d) => d.basePath)
+      .sort()
+      .filter((basePath) => last === undefined || basePath > last);
+    const items = basePaths.slice(0, limit);
+    return basePaths.length > limit ? { items, last: items.at(-1) } : { items };
+  }
+
+  private async presentUnit(
+    served: ServedVersion,
+    type: UnitType,
+    digest: string,
+  ): Promise<CatalogUnit | undefined> {
+    return (await this.units(served, { type, digest, limit: 1 })).items[0];
+  }
+
+  private units(
+    served: ServedVersion,
+    filter: { type: UnitType; digest?: string; name?: string; limit: number; afterKey?: string },
+  ): Promise<KeysetPage<CatalogUnit>> {
+    return this.orUnknownName(served.name, () =>
+      this.queries.ask('content.unit.list', {
+        ...filter,
+        repositoryVersion: {
+          repositoryId: served.repositoryId,
+          version: served.version,
+          membership: 'present',
+        },
+      }),
+    );
+  }
+
+  /** A repository or version deleted since the distribution pointed at it leaves the name serving nothing. */
+  private async orUnknownName<T>(name: string, ask: () => Promise<T>): Promise<T> {
+    try {
+      return await ask();
+    } catch (error) {
+      if (error instanceof RemoteError && error.remoteName.endsWith('NotFoundError')) {
+        throw nameUnknown(name, 'content of distribution no longer exists');
+      }
+      throw error;
+    }
+  }
+}
+
+/**
+ * An image manifest without `artifactType` is listed under its config's media type, as the referrers API
+ * asks; the catalog keeps no config media type for images, but an image's config is the image config of its
+ * manifest's family.
+ */
+function referrerDescriptor(unit: CatalogUnit): ReferrerDescriptor {
+  const facts = unit.manifest!;
+  const artifactType =
+    facts.artifactType ??
+    (facts.kind === 'image'
+      ? facts.mediaType === MediaType.OciManifest
+        ? MediaType.OciImageConfig
+        : MediaType.DockerImageConfig
+      : undefined);
+  return {
+    mediaType: facts.mediaType,
+    digest: unit.digest,
+    size: unit.size ?? facts.size,
+    ...(artifactType !== undefined && { artifactType }),
+    ...(Object.keys(facts.annotations).length > 0 && { annotations: facts.annotations }),
+  };
+}
