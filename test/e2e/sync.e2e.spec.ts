@@ -1,14 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
 import { statSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import {
+  artifactManifest,
   blobsOf,
+  imageIndex,
   manifestsOf,
   multiPlatformImage,
   pushImage,
   randomImage,
+  schema1Manifest,
   startDockerRegistry,
   startRegistryFront,
+  type FixtureBlob,
   type FixtureManifest,
   type StartedDockerRegistry,
   type StartedRegistryFront,
@@ -30,6 +36,12 @@ interface RepositoryJson {
   latest_version_href: string;
 }
 
+interface ManifestJson {
+  digest: string;
+  schema_version: number | null;
+  media_type: string | null;
+}
+
 type Counts = Record<'container.tag' | 'container.manifest' | 'container.blob', number>;
 
 /** What syncing these tagged images must bring: every tag, manifest (children included) and served blob. */
@@ -40,6 +52,52 @@ function countsOf(images: readonly FixtureManifest[]): Counts {
     'container.tag': images.length,
     'container.manifest': manifests.size,
     'container.blob': blobs.size,
+  };
+}
+
+/**
+ * A read-only registry serving fixed images (and any extra blobs) under one repository name, recording the
+ * paths asked for: for content docker-registry will not take.
+ */
+async function serveImages(
+  name: string,
+  tagged: Readonly<Record<string, FixtureManifest>>,
+  extraBlobs: readonly FixtureBlob[] = [],
+): Promise<{ url: string; requested: string[]; stop(): Promise<void> }> {
+  const images = Object.values(tagged);
+  const manifests = new Map(images.flatMap(manifestsOf).map((m) => [m.digest, m] as const));
+  for (const [tag, image] of Object.entries(tagged)) manifests.set(tag, image);
+  const blobs = new Map([...images.flatMap(blobsOf), ...extraBlobs].map((b) => [b.digest, b] as const));
+  const requested: string[] = [];
+  const prefix = `/v2/${name}/`;
+  const server = createServer((request, response) => {
+    const path = request.url ?? '';
+    requested.push(path);
+    const [kind, reference] = path.startsWith(prefix) ? path.slice(prefix.length).split('/') : [];
+    const item =
+      kind === 'manifests' ? manifests.get(reference!) : kind === 'blobs' ? blobs.get(reference!) : undefined;
+    if (path === '/v2/') {
+      response.writeHead(200).end('{}');
+    } else if (kind === 'tags') {
+      response.writeHead(200, { 'Content-Type': 'application/json' });
+      response.end(JSON.stringify({ name, tags: Object.keys(tagged) }));
+    } else if (item) {
+      response.writeHead(200, {
+        'Content-Type': item.mediaType,
+        'Content-Length': String(item.size),
+        'Docker-Content-Digest': item.digest,
+      });
+      response.end(request.method === 'HEAD' ? undefined : item.bytes);
+    } else {
+      response.writeHead(404, { 'Content-Type': 'application/json' });
+      response.end(JSON.stringify({ errors: [{ code: 'NOT_FOUND', message: `${path} is not here` }] }));
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    requested,
+    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
 
@@ -103,6 +161,14 @@ describe.each([
       );
       return page.results.map((tag) => tag.name).sort();
     };
+    const manifests = async () => {
+      if (!present['container.manifest']) return [];
+      const page = await json<{ results: ManifestJson[] }>(
+        await wharf.api(present['container.manifest'].href),
+        200,
+      );
+      return page.results;
+    };
     return {
       number: version.number,
       counts: {
@@ -111,6 +177,7 @@ describe.each([
         'container.blob': count('container.blob'),
       },
       tagNames,
+      manifests,
     };
   };
   /** Requests the front forwarded since `from`, as `METHOD kind` where kind is manifests, blobs or tags. */
@@ -269,6 +336,108 @@ describe.each([
     expect(task.error?.description).toContain(layer.digest);
     expect(task.error?.description).toMatch(/digest/);
     expect((await latest(repository)).number).toBe(0);
+  });
+
+  it('brings tags attached to a synced manifest along (cosign, OCI referrers tag), and only those', async () => {
+    const signed = randomImage({ layers: 1 });
+    const unsigned = randomImage({ layers: 1 });
+    const excluded = randomImage({ layers: 1 });
+    await pushImage(registry, 'team/signed', 'v1', signed);
+    await pushImage(registry, 'team/signed', 'v2', unsigned);
+    await pushImage(registry, 'team/signed', 'other', excluded);
+    const attachedTag = (image: FixtureManifest, suffix: string) =>
+      `${image.digest.replace(':', '-')}${suffix}`;
+    const cosignSigning = { blobMediaType: 'application/vnd.dev.cosign.simplesigning.v1+json' };
+    const signature = artifactManifest(cosignSigning);
+    const attestation = artifactManifest({ blobMediaType: 'application/vnd.dsse.envelope.v1+json' });
+    const referrers = imageIndex([
+      artifactManifest({ subject: signed, artifactType: 'application/spdx+json' }),
+    ]);
+    const ofExcluded = artifactManifest(cosignSigning);
+    await pushImage(registry, 'team/signed', attachedTag(signed, '.sig'), signature);
+    await pushImage(registry, 'team/signed', attachedTag(signed, '.att'), attestation);
+    await pushImage(registry, 'team/signed', attachedTag(signed, ''), referrers);
+    await pushImage(registry, 'team/signed', attachedTag(excluded, '.sig'), ofExcluded);
+    const remote = await createRemote({
+      name: 'signed-upstream',
+      url: registry.url,
+      upstream_name: 'team/signed',
+      // Selecting the signature of an image left out must not bring it, nor leaving out v1's keep them away.
+      include_tags: ['v*', attachedTag(excluded, '.sig')],
+    });
+    const repository = await createRepository('signed', remote);
+
+    const task = await sync(repository);
+    expect(task.error).toBeNull();
+    const synced = await latest(repository);
+    const attached = ['.sig', '.att', ''].map((suffix) => attachedTag(signed, suffix));
+    expect(await synced.tagNames()).toEqual([...attached, 'v1', 'v2'].sort());
+    expect(synced.counts).toEqual({
+      ...countsOf([signed, unsigned, signature, attestation, referrers]),
+      'container.tag': 5,
+    });
+  });
+
+  it('skips foreign and non-distributable layers: the version is complete without their bytes', async () => {
+    const docker = randomImage({ layers: 1, foreignLayers: 1, format: 'docker' });
+    const oci = randomImage({ layers: 1, foreignLayers: 1, format: 'oci' });
+    // docker-registry refuses manifests whose layers carry URLs unless configured to allow them, so a
+    // static registry that even serves the foreign bytes stands in: skipping them is Wharf's own choice.
+    const upstream = await serveImages('team/foreign', { docker, oci }, [
+      ...docker.foreignLayers,
+      ...oci.foreignLayers,
+    ]);
+    try {
+      const remote = await createRemote({
+        name: 'foreign-upstream',
+        url: upstream.url,
+        upstream_name: 'team/foreign',
+      });
+      const repository = await createRepository('foreign', remote);
+
+      const task = await sync(repository);
+      expect(task.error).toBeNull();
+      expect(task.created_resources).toEqual([`${repository.pulp_href}versions/1/`]);
+      // countsOf leaves foreign layers out, as registries do not serve them.
+      expect((await latest(repository)).counts).toEqual(countsOf([docker, oci]));
+      const foreignDigests = [...docker.foreignLayers, ...oci.foreignLayers].map((layer) => layer.digest);
+      expect(
+        upstream.requested.filter((url) => foreignDigests.some((digest) => url.includes(digest))),
+      ).toEqual([]);
+      expect(upstream.requested.filter((url) => url.includes('/blobs/'))).toHaveLength(
+        countsOf([docker, oci])['container.blob'],
+      );
+    } finally {
+      await upstream.stop();
+    }
+  });
+
+  it('syncs a signed schema 1 manifest under the digest the registry reports', async () => {
+    // Debian's docker-registry 2.8 takes schema 1 with compatibility enabled, as the harness configures it.
+    expect(registry.acceptsSchema1).toBe(true);
+    const image = schema1Manifest({ layers: 2, name: 'team/legacy', tag: 'old' });
+    await pushImage(registry, 'team/legacy', 'old', image);
+    const head = await fetch(`${registry.url}/v2/team/legacy/manifests/old`, {
+      method: 'HEAD',
+      headers: { Accept: image.mediaType },
+    });
+    const reported = head.headers.get('docker-content-digest');
+    expect(reported).toMatch(/^sha256:/);
+    const remote = await createRemote({
+      name: 'legacy-upstream',
+      url: registry.url,
+      upstream_name: 'team/legacy',
+    });
+    const repository = await createRepository('legacy', remote);
+
+    const task = await sync(repository);
+    expect(task.error).toBeNull();
+    const synced = await latest(repository);
+    expect(synced.counts).toEqual(countsOf([image]));
+    expect(await synced.tagNames()).toEqual(['old']);
+    expect(await synced.manifests()).toEqual([
+      expect.objectContaining({ digest: reported, schema_version: 1 }),
+    ]);
   });
 
   it('refuses a sync without a remote, naming the field', async () => {

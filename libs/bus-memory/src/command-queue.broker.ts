@@ -26,7 +26,7 @@ interface QueuedCommand {
 /** A delivery waiting for its handler; only the latest delivery of a command may acknowledge it. */
 interface Lease {
   readonly command: QueuedCommand;
-  readonly expiry: NodeJS.Timeout;
+  expiry: NodeJS.Timeout;
 }
 
 interface AttachedWorker extends CommandWorker {
@@ -89,10 +89,8 @@ export class CommandQueue {
 
   private deliver(worker: AttachedWorker, command: QueuedCommand): void {
     command.deliveries++;
-    const lease: Lease = {
-      command,
-      expiry: setTimeout(() => this.expire(lease), worker.ackWaitMs).unref(),
-    };
+    const startAckWait = () => setTimeout(() => this.expire(lease), worker.ackWaitMs).unref();
+    const lease: Lease = { command, expiry: startAckWait() };
     this.leases.add(lease);
     worker.running++;
     const { message } = command;
@@ -102,6 +100,12 @@ export class CommandQueue {
       data: decodePayload(message.body),
       headers: { ...message.headers },
       deliveryCount: command.deliveries,
+      working: async () => {
+        // A lease already settled or expired belongs to no one any more; renewing it would revive it.
+        if (!this.leases.has(lease)) return;
+        clearTimeout(lease.expiry);
+        lease.expiry = startAckWait();
+      },
     };
     // Started on a later tick so a handler never runs inside the sender's call.
     void Promise.resolve()

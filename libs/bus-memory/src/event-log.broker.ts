@@ -22,7 +22,7 @@ interface StoredEvent extends StoredMessage {
 
 interface EventLease {
   readonly seq: number;
-  readonly expiry: NodeJS.Timeout;
+  expiry: NodeJS.Timeout;
 }
 
 /** A registered `subscribeEvents` handler; wrapped so the same function can be attached twice. */
@@ -114,10 +114,9 @@ export class EventLog {
       subscriber.attempts = 0;
     }
     subscriber.attempts++;
-    const lease: EventLease = {
-      seq: event.seq,
-      expiry: setTimeout(() => this.expire(subscriber, lease), this.limits.ackWaitMs).unref(),
-    };
+    const startAckWait = () =>
+      setTimeout(() => this.expire(subscriber, lease), this.limits.ackWaitMs).unref();
+    const lease: EventLease = { seq: event.seq, expiry: startAckWait() };
     subscriber.lease = lease;
     const delivery: BusMessage<unknown> = {
       id: event.id,
@@ -125,6 +124,11 @@ export class EventLog {
       data: decodePayload(event.body),
       headers: { ...event.headers },
       deliveryCount: subscriber.attempts,
+      working: async () => {
+        if (subscriber.lease !== lease) return;
+        clearTimeout(lease.expiry);
+        lease.expiry = startAckWait();
+      },
     };
     void Promise.resolve()
       .then(() => attachment.handler(delivery))

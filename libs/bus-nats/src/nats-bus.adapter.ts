@@ -247,6 +247,7 @@ export class NatsBus extends MessageBus {
         data: decodeJson<T>(msg.data),
         headers: fromNatsHeaders(msg.headers),
         deliveryCount: msg.info.deliveryCount,
+        working: async () => settle(() => msg.working()),
       };
     } catch {
       // Not JSON, so not from a Wharf publisher: no retry would ever succeed.

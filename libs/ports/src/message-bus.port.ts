@@ -22,6 +22,12 @@ export interface BusMessage<T = unknown> {
   readonly headers: Readonly<Record<string, string>>;
   /** 1 on the first delivery, higher on redelivery. */
   readonly deliveryCount: number;
+  /**
+   * Tells the bus the handler is still at work: the ack wait of this delivery starts over, so a handler
+   * that outlives `ackWaitMs` yet calls this more often than that is not given a second delivery. Does
+   * nothing once the delivery was settled or its ack wait ran out.
+   */
+  working(): Promise<void>;
 }
 
 export interface OutgoingMessage<T = unknown> {

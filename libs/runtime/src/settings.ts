@@ -26,6 +26,8 @@ export interface Settings {
   readonly adminPassword: Secret | undefined;
   /** Base64 of the 32-byte key SecretBox seals remote credentials with. */
   readonly secretKey: Secret | undefined;
+  /** How long a task whose worker went silent waits before another worker gets it. */
+  readonly taskAckWaitMs: number;
 }
 
 /** Secrets a process may be told to require; everywhere else they are optional. */
@@ -95,6 +97,19 @@ function port(env: Env, variable: string, fallback: number): number {
   const value = Number(raw);
   if (!Number.isInteger(value) || value < 0 || value > 65535) {
     throw new SettingsError(variable, `must be a port number (0-65535), got '${raw}'`);
+  }
+  return value;
+}
+
+/** Default task ack wait: a worker that died is noticed within this, one that lives says so meanwhile. */
+export const DEFAULT_TASK_ACK_WAIT_MS = 30 * 60_000;
+
+function positiveMilliseconds(env: Env, variable: string, fallback: number): number {
+  const raw = env[variable];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value <= 0) {
+    throw new SettingsError(variable, `must be a positive whole number of milliseconds, got '${raw}'`);
   }
   return value;
 }
@@ -193,5 +208,6 @@ export function loadSettings(env: Env, defaults: SettingsDefaults): Settings {
     adminUsername: adminUsername(env),
     adminPassword: secret(env, 'WHARF_ADMIN_PASSWORD', defaults),
     secretKey: secretKey(env, defaults),
+    taskAckWaitMs: positiveMilliseconds(env, 'WHARF_TASK_ACK_WAIT_MS', DEFAULT_TASK_ACK_WAIT_MS),
   };
 }

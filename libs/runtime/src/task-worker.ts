@@ -6,8 +6,9 @@ import {
   OnModuleDestroy,
   type Provider,
 } from '@nestjs/common';
-import { BusConsumer, MessageBus } from '@wharf/ports';
+import { BusConsumer, MessageBus, type BusMessage } from '@wharf/ports';
 import { runTaskSubject, type ProgressReport, type RunTaskCommand, type TaskReport } from '@wharf/contracts';
+import { Infrastructure } from './infrastructure.js';
 import { Queries } from './queries.js';
 
 /** What a task handler gets: its arguments and a way to report progress. */
@@ -34,11 +35,16 @@ export class TaskCanceledError extends Error {
 
 const WORKER_NAME = Symbol('WORKER_NAME');
 
+/** How many times per ack wait a running task tells the bus it is alive, so one late beat costs nothing. */
+const HEARTBEATS_PER_ACK_WAIT = 3;
+
 /**
  * Runs the tasks the registry hands this service (`tasks.run.<worker>`), reporting start, progress and the
  * outcome. A handler's failure is the task's failure (the command is acknowledged: failing again would not
  * help); a report that cannot reach the registry leaves the command unacknowledged, so it is delivered again.
- * Handlers must be idempotent: a task may run again after a crash.
+ * Handlers must be idempotent: a task may run again after a crash. The ack wait (WHARF_TASK_ACK_WAIT_MS) is
+ * how long a dead worker's task waits for another worker; a live worker keeps its task however long it runs
+ * by telling the bus it is working.
  */
 @Injectable()
 export class TaskWorker implements OnApplicationBootstrap, OnModuleDestroy {
@@ -46,12 +52,16 @@ export class TaskWorker implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly handlers = new Map<string, TaskHandler>();
   private consumer?: BusConsumer;
 
+  private readonly ackWaitMs: number;
+
   constructor(
     private readonly bus: MessageBus,
     private readonly queries: Queries,
+    infrastructure: Infrastructure,
     @Inject(WORKER_NAME) private readonly worker: string,
   ) {
     this.logger = new Logger(`${worker}-tasks`);
+    this.ackWaitMs = infrastructure.settings.taskAckWaitMs;
   }
 
   register<P>(name: string, handler: TaskHandler<P>): void {
@@ -61,9 +71,8 @@ export class TaskWorker implements OnApplicationBootstrap, OnModuleDestroy {
   async onApplicationBootstrap(): Promise<void> {
     this.consumer = await this.bus.consumeCommands<RunTaskCommand>(
       runTaskSubject(this.worker),
-      (message) => this.run(message.data),
-      // Long enough for a large sync; a crashed worker's task is picked up again after it.
-      { concurrency: 4, ackWaitMs: 30 * 60_000 },
+      (message) => this.runWithHeartbeat(message),
+      { concurrency: 4, ackWaitMs: this.ackWaitMs },
     );
   }
 
@@ -73,6 +82,23 @@ export class TaskWorker implements OnApplicationBootstrap, OnModuleDestroy {
 
   private async report(report: TaskReport) {
     return this.queries.ask('tasks.report', report);
+  }
+
+  private async runWithHeartbeat(message: BusMessage<RunTaskCommand>): Promise<void> {
+    const heartbeat = setInterval(() => {
+      message.working().catch((error: unknown) => {
+        // A missed beat only risks a second delivery, which handlers are built to survive.
+        const reason = error instanceof Error ? error.message : String(error);
+        this.logger.warn(
+          `task ${message.data.taskId}: telling the bus it is still running failed: ${reason}`,
+        );
+      });
+    }, this.ackWaitMs / HEARTBEATS_PER_ACK_WAIT);
+    try {
+      await this.run(message.data);
+    } finally {
+      clearInterval(heartbeat);
+    }
   }
 
   private async run(command: RunTaskCommand): Promise<void> {

@@ -11,6 +11,7 @@ import {
   type UnitKey,
 } from '@wharf/contracts';
 import type { RegistryClient } from '@wharf/registry-client';
+import { attachedTagSubject } from './attached-tag.matcher.js';
 import { forEachConcurrently } from './bounded-concurrency.js';
 import { RemotesService } from './remotes.service.js';
 import type { SyncTaskPayload } from './sync-task.payload.js';
@@ -82,7 +83,12 @@ export class SyncService {
     }
   }
 
-  /** The tags the remote selects, each with the digest a HEAD request reports (no manifest is downloaded). */
+  /**
+   * The tags the remote selects, each with the digest a HEAD request reports (no manifest is downloaded).
+   * Tags attached to a manifest (cosign's signatures, attestations and SBOMs, the OCI referrers tag) are not
+   * the filter's to choose: they come along exactly when a selected tag points at the manifest they belong
+   * to, so signed content stays verifiable and signatures of what was left out stay out.
+   */
   private async upstreamTags(
     client: RegistryClient,
     remote: RemoteView,
@@ -92,10 +98,29 @@ export class SyncService {
     progress.start('tags');
     await progress.report(true);
     const filter = new TagFilter(remote.includeTags, remote.excludeTags);
-    const names: string[] = [];
+    const selected: string[] = [];
+    const attachedTags: { readonly name: string; readonly subject: string }[] = [];
     for await (const name of client.listTags(remote.upstreamName)) {
-      if (filter.accepts(name)) names.push(name);
+      const subject = attachedTagSubject(name);
+      if (subject !== undefined) attachedTags.push({ name, subject });
+      else if (filter.accepts(name)) selected.push(name);
     }
+    const found = await this.headTags(client, remote, selected, concurrency, progress);
+    const syncedDigests = new Set(found.map((tag) => tag.digest));
+    const attached = attachedTags.filter((tag) => syncedDigests.has(tag.subject)).map((tag) => tag.name);
+    found.push(...(await this.headTags(client, remote, attached, concurrency, progress)));
+    progress.complete('tags');
+    await progress.report(true);
+    return found;
+  }
+
+  private async headTags(
+    client: RegistryClient,
+    remote: RemoteView,
+    names: readonly string[],
+    concurrency: number,
+    progress: SyncProgress,
+  ): Promise<UpstreamTag[]> {
     progress.expect('tags', names.length);
     const found: UpstreamTag[] = [];
     await forEachConcurrently(names, concurrency, async (name) => {
@@ -104,8 +129,6 @@ export class SyncService {
       if (head) found.push({ name, digest: head.digest });
       progress.advance('tags');
     });
-    progress.complete('tags');
-    await progress.report(true);
     return found;
   }
 

@@ -21,6 +21,11 @@ export interface UpstreamRepository {
  * Brings manifests, with everything they reference, from an upstream repository into the blob store and
  * the content catalog, in the order the catalog needs: blobs before the manifests that reference them,
  * listed manifests before their list. One importer serves one sync, so what it did once it skips.
+ *
+ * Foreign (Docker) and non-distributable (OCI) layers are never downloaded, whatever the upstream serves:
+ * their licence keeps them off mirrors, clients fetch them from the URLs in the manifest, and the catalog
+ * does not count them among a manifest's references, so a version is complete without them. Pulp's remote
+ * has no switch for this, so neither does Wharf's.
  */
 export class UpstreamContentImporter {
   private readonly importedManifests = new Set<string>();

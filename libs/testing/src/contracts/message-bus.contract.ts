@@ -107,6 +107,34 @@ export function messageBusContract(adapterName: string, open: () => Promise<Open
         expect(stuck).toHaveLength(1);
       });
 
+      it('keeps a command with a handler that says it is working, past several ack waits', async () => {
+        const subject = `${newScope()}.repository.sync`;
+        const deliveries: BusMessage[] = [];
+        const done = deferred();
+        await bus.consumeCommands(
+          subject,
+          async (message) => {
+            deliveries.push(message);
+            if (deliveries.length > 1) return;
+            for (let waited = 0; waited < 4 * SHORT_ACK_WAIT_MS; waited += SHORT_ACK_WAIT_MS / 4) {
+              await message.working();
+              await sleep(SHORT_ACK_WAIT_MS / 4);
+            }
+            done.resolve();
+          },
+          { ackWaitMs: SHORT_ACK_WAIT_MS, concurrency: 2 },
+        );
+        const other = await opened.second();
+        await other.consumeCommands(subject, async (message) => void deliveries.push(message), {
+          ackWaitMs: SHORT_ACK_WAIT_MS,
+        });
+        await bus.sendCommand(subject, { id: randomUUID(), data: {} });
+        await done.promise;
+        await sleep(SHORT_ACK_WAIT_MS + SETTLE_MS);
+
+        expect(deliveries.map((d) => d.deliveryCount)).toEqual([1]);
+      });
+
       it('redelivers to another consumer a command whose consumer closed without acknowledging', async () => {
         const subject = `${newScope()}.repository.sync`;
         const dying = await opened.second();
