@@ -70,7 +70,7 @@ export class SyncService {
       progress.start('manifests', manifests.length);
       progress.start('blobs', 0);
       progress.start('bytes');
-      for (const digest of manifests) await importer.importManifest(digest);
+      await forEachConcurrently(manifests, concurrency, (digest) => importer.importManifest(digest));
       progress.complete('manifests', 'blobs', 'bytes');
 
       return await this.changeVersion(repository, add, remove, progress);

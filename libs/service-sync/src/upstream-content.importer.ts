@@ -1,6 +1,6 @@
 import { BlobStore } from '@wharf/ports';
 import type { Queries } from '@wharf/runtime';
-import { parseManifest, type BlobReference, type ParsedManifest } from '@wharf/oci';
+import { parseManifest, type ParsedManifest } from '@wharf/oci';
 import type { PlatformFilter } from '@wharf/contracts';
 import type { RegistryClient } from '@wharf/registry-client';
 import { forEachConcurrently } from './bounded-concurrency.js';
@@ -28,8 +28,10 @@ export interface UpstreamRepository {
  * has no switch for this, so neither does Wharf's.
  */
 export class UpstreamContentImporter {
-  private readonly importedManifests = new Set<string>();
-  private readonly recordedBlobs = new Set<string>();
+  // Imports in flight or done, by digest: many tags share manifests and base layers, and with manifests
+  // imported concurrently each is still fetched, stored and recorded once.
+  private readonly manifests = new Map<string, Promise<void>>();
+  private readonly blobImports = new Map<string, Promise<void>>();
 
   constructor(
     private readonly upstream: UpstreamRepository,
@@ -38,22 +40,44 @@ export class UpstreamContentImporter {
     private readonly progress: SyncProgress,
   ) {}
 
-  async importManifest(digest: string): Promise<void> {
-    if (this.importedManifests.has(digest)) return;
-    const { client, name } = this.upstream;
+  /** Fetches, verifies and records the manifest with everything it references (children first). */
+  importManifest(digest: string): Promise<void> {
+    let pending = this.manifests.get(digest);
+    if (!pending) {
+      pending = this.fetchAndRecordManifest(digest);
+      this.manifests.set(digest, pending);
+    }
+    return pending;
+  }
+
+  private async fetchAndRecordManifest(digest: string): Promise<void> {
+    const { client, name, concurrency } = this.upstream;
     const fetched = await client.getManifest(name, digest);
     const parsed = this.parse(fetched.bytes, fetched.mediaType, digest);
     this.refusePartialList(parsed, digest);
     this.progress.expect('manifests', parsed.manifestDigests.length);
-    for (const child of parsed.manifestDigests) await this.importManifest(child);
-    await this.importBlobs(parsed.blobs);
+    await forEachConcurrently(parsed.manifestDigests, concurrency, (child) => this.importManifest(child));
+    await forEachConcurrently(parsed.blobs, concurrency, (blob) => this.importBlob(blob.digest));
     await this.queries.ask('content.manifest.record', {
       bytes: fetched.bytes.toString('base64'),
       mediaType: fetched.mediaType,
     });
-    this.importedManifests.add(digest);
     this.progress.advance('manifests');
     await this.progress.report();
+  }
+
+  private importBlob(digest: string): Promise<void> {
+    let pending = this.blobImports.get(digest);
+    if (!pending) {
+      this.progress.expect('blobs', 1);
+      pending = (async () => {
+        const size = await this.storeBlob(digest);
+        await this.queries.ask('content.blob.record', { digest, size });
+        this.progress.advance('blobs');
+      })();
+      this.blobImports.set(digest, pending);
+    }
+    return pending;
   }
 
   /**
@@ -78,17 +102,6 @@ export class UpstreamContentImporter {
       const manifest = `manifest ${this.upstream.name}@${digest} from ${this.upstream.client.registry}`;
       throw new Error(`${manifest}: ${reason(error)}`, { cause: error });
     }
-  }
-
-  private async importBlobs(references: readonly BlobReference[]): Promise<void> {
-    const missing = references.filter((blob) => !this.recordedBlobs.has(blob.digest));
-    this.progress.expect('blobs', missing.length);
-    await forEachConcurrently(missing, this.upstream.concurrency, async (blob) => {
-      const size = await this.storeBlob(blob.digest);
-      await this.queries.ask('content.blob.record', { digest: blob.digest, size });
-      this.recordedBlobs.add(blob.digest);
-      this.progress.advance('blobs');
-    });
   }
 
   /** The blob's size once the blob store holds it, downloading (streamed, verified) only when it does not. */
