@@ -29,7 +29,9 @@ export abstract class FoldedDirectory<S> {
       0,
       async (event) => this.apply(event),
       (error) => {
+        // Nobody waiting may hang on a log that is no longer read: wake them to see the failure.
         this.failure = error;
+        this.waiters.splice(0).forEach((w) => w.resolve());
       },
     );
   }
@@ -39,10 +41,11 @@ export abstract class FoldedDirectory<S> {
   }
 
   /** Resolves once every event up to `globalPosition` is folded in. */
-  caughtUp(globalPosition: number): Promise<void> {
-    if (this.failure) return Promise.reject(this.failure);
-    if (this.position >= globalPosition) return Promise.resolve();
-    return new Promise((resolve) => this.waiters.push({ position: globalPosition, resolve }));
+  async caughtUp(globalPosition: number): Promise<void> {
+    if (this.position < globalPosition && !this.failure) {
+      await new Promise<void>((resolve) => this.waiters.push({ position: globalPosition, resolve }));
+    }
+    if (this.failure) throw this.failure;
   }
 
   /** Resolves once everything stored so far is folded in. */

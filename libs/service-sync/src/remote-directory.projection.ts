@@ -1,5 +1,6 @@
 import { Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { EventStore, type EventSubscription, type StoredEvent } from '@wharf/ports';
+import { EventStore, type StoredEvent } from '@wharf/ports';
+import { FoldedDirectory } from '@wharf/runtime';
 import {
   REMOTE_CREDENTIAL_FIELDS,
   type ListRemotesRequest,
@@ -23,41 +24,29 @@ export const REMOTE_STREAM_PREFIX = 'remote-';
  * their append (`caughtUp`) so that a client reads its own writes.
  */
 @Injectable()
-export class RemoteDirectory implements OnApplicationBootstrap, OnModuleDestroy {
-  private readonly remotes = new Map<string, RemoteState>();
-  private position = 0;
-  private waiters: { position: number; resolve: () => void }[] = [];
-  private subscription?: EventSubscription;
-  private failure?: unknown;
+export class RemoteDirectory
+  extends FoldedDirectory<RemoteState>
+  implements OnApplicationBootstrap, OnModuleDestroy
+{
+  constructor(store: EventStore) {
+    super(store, REMOTE_STREAM_PREFIX);
+  }
 
-  constructor(private readonly store: EventStore) {}
-
-  async onApplicationBootstrap(): Promise<void> {
-    this.subscription = this.store.subscribe(
-      0,
-      async (event) => this.apply(event),
-      (error) => {
-        this.failure = error;
-        this.waiters.forEach((w) => w.resolve());
-      },
-    );
+  onApplicationBootstrap(): void {
+    this.start();
   }
 
   async onModuleDestroy(): Promise<void> {
-    await this.subscription?.close();
+    await this.stop();
   }
 
-  /** Resolves once every event up to `globalPosition` is folded in. */
-  async caughtUp(globalPosition: number): Promise<void> {
-    if (this.position < globalPosition && !this.failure) {
-      await new Promise<void>((resolve) => this.waiters.push({ position: globalPosition, resolve }));
-    }
-    if (this.failure) throw this.failure;
+  protected fold(state: RemoteState | undefined, event: StoredEvent): RemoteState | undefined {
+    return isRemoteEvent(event) ? evolveRemote(state ?? initialRemoteState, event) : undefined;
   }
 
   /** The live remote with this id. */
   get(id: string): RemoteState | undefined {
-    const state = this.remotes.get(id);
+    const state = this.states.get(id);
     return state && isLive(state) ? state : undefined;
   }
 
@@ -67,7 +56,7 @@ export class RemoteDirectory implements OnApplicationBootstrap, OnModuleDestroy 
   }
 
   list(request: ListRemotesRequest): Page<RemoteView> {
-    const matching = [...this.remotes.values()]
+    const matching = [...this.states.values()]
       .filter(isLive)
       .filter(({ fields }) => request.name === undefined || fields.name === request.name)
       .filter(
@@ -82,19 +71,6 @@ export class RemoteDirectory implements OnApplicationBootstrap, OnModuleDestroy 
       count: matching.length,
       results: matching.slice(request.offset, request.offset + request.limit).map(toRemoteView),
     };
-  }
-
-  private async apply(event: StoredEvent): Promise<void> {
-    if (event.stream.startsWith(REMOTE_STREAM_PREFIX) && isRemoteEvent(event)) {
-      const id = event.stream.slice(REMOTE_STREAM_PREFIX.length);
-      this.remotes.set(id, evolveRemote(this.remotes.get(id) ?? initialRemoteState, event));
-    }
-    this.position = event.globalPosition;
-    const ready = this.waiters.filter((w) => w.position <= this.position);
-    if (ready.length) {
-      this.waiters = this.waiters.filter((w) => w.position > this.position);
-      ready.forEach((w) => w.resolve());
-    }
   }
 }
 
