@@ -8,3 +8,4 @@ export * from './tasks.contract.js';
 export * from './publications.contract.js';
 export * from './distributions.contract.js';
 export * from './remotes.contract.js';
+export * from './uploads.contract.js';

@@ -4,6 +4,7 @@ import type { TaskQueryMap } from './tasks.contract.js';
 import type { PublicationQueryMap } from './publications.contract.js';
 import type { DistributionQueryMap } from './distributions.contract.js';
 import type { RemoteQueryMap } from './remotes.contract.js';
+import type { UploadQueryMap } from './uploads.contract.js';
 import type {
   CreateRepositoryRequest,
   ListRepositoriesRequest,
@@ -17,7 +18,13 @@ import type {
  * against this one map, so a renamed field breaks the build instead of a deployment.
  */
 export interface QueryMap
-  extends VersionQueryMap, TaskQueryMap, PublicationQueryMap, DistributionQueryMap, RemoteQueryMap {
+  extends
+    VersionQueryMap,
+    TaskQueryMap,
+    PublicationQueryMap,
+    DistributionQueryMap,
+    RemoteQueryMap,
+    UploadQueryMap {
   'content.repository.create': { request: CreateRepositoryRequest; response: RepositoryView };
   'content.repository.get': { request: { id: string }; response: RepositoryView };
   'content.repository.list': { request: ListRepositoriesRequest; response: Page<RepositoryView> };

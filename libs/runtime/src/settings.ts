@@ -28,6 +28,8 @@ export interface Settings {
   readonly secretKey: Secret | undefined;
   /** How long a task whose worker went silent waits before another worker gets it. */
   readonly taskAckWaitMs: number;
+  /** Age after which an upload that was never committed is aborted and its parts deleted. */
+  readonly uploadExpiryMs: number;
 }
 
 /** Secrets a process may be told to require; everywhere else they are optional. */
@@ -112,6 +114,20 @@ function positiveMilliseconds(env: Env, variable: string, fallback: number): num
     throw new SettingsError(variable, `must be a positive whole number of milliseconds, got '${raw}'`);
   }
   return value;
+}
+
+/** Default age of an abandoned upload when it is swept away, as Pulp's clients expect a day to finish one. */
+export const DEFAULT_UPLOAD_EXPIRY_HOURS = 24;
+
+// Hours may be fractional, so tests (and impatient operators) can expire uploads within seconds.
+function positiveHoursAsMilliseconds(env: Env, variable: string, fallback: number): number {
+  const raw = env[variable];
+  if (raw === undefined || raw === '') return fallback * 3_600_000;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value <= 0) {
+    throw new SettingsError(variable, `must be a positive number of hours, got '${raw}'`);
+  }
+  return Math.max(1, Math.round(value * 3_600_000));
 }
 
 function required(env: Env, variable: string, because: string): string {
@@ -209,5 +225,10 @@ export function loadSettings(env: Env, defaults: SettingsDefaults): Settings {
     adminPassword: secret(env, 'WHARF_ADMIN_PASSWORD', defaults),
     secretKey: secretKey(env, defaults),
     taskAckWaitMs: positiveMilliseconds(env, 'WHARF_TASK_ACK_WAIT_MS', DEFAULT_TASK_ACK_WAIT_MS),
+    uploadExpiryMs: positiveHoursAsMilliseconds(
+      env,
+      'WHARF_UPLOAD_EXPIRY_HOURS',
+      DEFAULT_UPLOAD_EXPIRY_HOURS,
+    ),
   };
 }

@@ -1,11 +1,11 @@
 import type { JsonSchema } from './openapi/openapi.types.js';
+import { paginated } from './openapi/schema-kit.js';
 
 /*
  * Bodies of repository actions, repository versions and content units, under Pulp's schema names, merged into
  * PULP_SCHEMAS (openapi/schemas.ts). Free of imports from schemas.ts, which imports this file.
  */
 
-const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
 const href = (description: string): JsonSchema => ({ type: 'string', format: 'uri', description });
 const hrefs = (description: string): JsonSchema => ({
   type: 'array',
@@ -19,19 +19,6 @@ const strings = (description: string): JsonSchema => ({
 });
 const readOnly = (schema: JsonSchema): JsonSchema => ({ ...schema, readOnly: true });
 const timestamp: JsonSchema = { type: 'string', format: 'date-time', readOnly: true };
-
-function paginated(item: string): JsonSchema {
-  return {
-    type: 'object',
-    required: ['count', 'results'],
-    properties: {
-      count: { type: 'integer' },
-      next: { type: 'string', format: 'uri', nullable: true },
-      previous: { type: 'string', format: 'uri', nullable: true },
-      results: { type: 'array', items: ref(item) },
-    },
-  };
-}
 
 const common = {
   pulp_href: readOnly(href('This unit.')),
@@ -203,7 +190,11 @@ export const CONTENT_SCHEMAS = {
   'Paginatedcontainer.ManifestResponseList': paginated('container.ManifestResponse'),
   'container.TagResponse': {
     type: 'object',
-    properties: { ...common, name: { type: 'string' }, tagged_manifest: href('The manifest it points at.') },
+    properties: {
+      ...common,
+      name: { type: 'string' },
+      tagged_manifest: href('The manifest it points at.'),
+    },
   },
   'Paginatedcontainer.TagResponseList': paginated('container.TagResponse'),
 } satisfies Record<string, JsonSchema>;

@@ -1,4 +1,5 @@
 import type { JsonSchema } from './openapi/openapi.types.js';
+import { paginated, timestamp } from './openapi/schema-kit.js';
 
 /*
  * The container distribution's bodies under Pulp's schema names, merged into PULP_SCHEMAS (openapi/schemas.ts).
@@ -9,12 +10,6 @@ const nullableHref = (description: string): JsonSchema => ({
   type: 'string',
   format: 'uri',
   nullable: true,
-  description,
-});
-const timestamp = (description: string): JsonSchema => ({
-  type: 'string',
-  format: 'date-time',
-  readOnly: true,
   description,
 });
 
@@ -88,17 +83,7 @@ export const DISTRIBUTION_SCHEMAS = {
       },
     },
   },
-  'Paginatedcontainer.ContainerDistributionResponseList': {
-    type: 'object',
-    required: ['count', 'results'],
-    properties: {
-      count: { type: 'integer', description: 'How many results match the query, over all pages.' },
-      next: { type: 'string', format: 'uri', nullable: true, description: 'The next page, if any.' },
-      previous: { type: 'string', format: 'uri', nullable: true, description: 'The previous page, if any.' },
-      results: {
-        type: 'array',
-        items: { $ref: '#/components/schemas/container.ContainerDistributionResponse' },
-      },
-    },
-  },
+  'Paginatedcontainer.ContainerDistributionResponseList': paginated(
+    'container.ContainerDistributionResponse',
+  ),
 } satisfies Record<string, JsonSchema>;

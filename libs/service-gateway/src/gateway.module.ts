@@ -18,6 +18,8 @@ import { jsonBody } from './json-body.middleware.js';
 import { AuthModule } from './auth/auth.module.js';
 import { OpenApiModule } from './openapi/openapi.module.js';
 import { StatusController } from './status.controller.js';
+import { UploadsController } from './uploads.controller.js';
+import { ArtifactsController } from './artifacts.controller.js';
 
 /** The Pulp-shaped REST API. It owns no data: every answer comes from a service over the bus. */
 @Module({
@@ -36,6 +38,8 @@ import { StatusController } from './status.controller.js';
     OrphansController,
     PublicationsController,
     DistributionsController,
+    UploadsController,
+    ArtifactsController,
   ],
   providers: [
     TaskDispatcher,

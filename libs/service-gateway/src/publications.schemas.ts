@@ -1,22 +1,10 @@
 import type { JsonSchema } from './openapi/openapi.types.js';
+import { paginated, readOnlyHref, timestamp } from './openapi/schema-kit.js';
 
 /*
  * The container publication's bodies under Pulp's schema names, merged into PULP_SCHEMAS (openapi/schemas.ts).
  * Kept beside the publications controller, and free of imports from schemas.ts, which imports this file.
  */
-
-const readOnlyHref = (description: string): JsonSchema => ({
-  type: 'string',
-  format: 'uri',
-  readOnly: true,
-  description,
-});
-const timestamp = (description: string): JsonSchema => ({
-  type: 'string',
-  format: 'date-time',
-  readOnly: true,
-  description,
-});
 
 export const PUBLICATION_SCHEMAS = {
   'container.ContainerPublication': {
@@ -49,17 +37,5 @@ export const PUBLICATION_SCHEMAS = {
       repository_version: readOnlyHref('The repository version published.'),
     },
   },
-  'Paginatedcontainer.ContainerPublicationResponseList': {
-    type: 'object',
-    required: ['count', 'results'],
-    properties: {
-      count: { type: 'integer', description: 'How many results match the query, over all pages.' },
-      next: { type: 'string', format: 'uri', nullable: true, description: 'The next page, if any.' },
-      previous: { type: 'string', format: 'uri', nullable: true, description: 'The previous page, if any.' },
-      results: {
-        type: 'array',
-        items: { $ref: '#/components/schemas/container.ContainerPublicationResponse' },
-      },
-    },
-  },
+  'Paginatedcontainer.ContainerPublicationResponseList': paginated('container.ContainerPublicationResponse'),
 } satisfies Record<string, JsonSchema>;

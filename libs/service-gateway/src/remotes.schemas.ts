@@ -1,4 +1,5 @@
 import type { JsonSchema } from './openapi/openapi.types.js';
+import { paginated } from './openapi/schema-kit.js';
 
 /*
  * The container remote's bodies under Pulp's schema names, merged into PULP_SCHEMAS (openapi/schemas.ts).
@@ -156,14 +157,5 @@ export const REMOTE_SCHEMAS = {
       },
     },
   },
-  'Paginatedcontainer.ContainerRemoteResponseList': {
-    type: 'object',
-    required: ['count', 'results'],
-    properties: {
-      count: { type: 'integer', description: 'How many results match the query, over all pages.' },
-      next: { type: 'string', format: 'uri', nullable: true, description: 'The next page, if any.' },
-      previous: { type: 'string', format: 'uri', nullable: true, description: 'The previous page, if any.' },
-      results: { type: 'array', items: { $ref: '#/components/schemas/container.ContainerRemoteResponse' } },
-    },
-  },
+  'Paginatedcontainer.ContainerRemoteResponseList': paginated('container.ContainerRemoteResponse'),
 } satisfies Record<string, JsonSchema>;

@@ -1,8 +1,33 @@
 import { Module } from '@nestjs/common';
+import { UPLOAD_WORKER } from '@wharf/contracts';
+import { eventSourcedOwner, sharedBlobStore, taskWorker } from '@wharf/runtime';
+import { ArtifactDirectory } from './artifact-directory.projection.js';
+import { ArtifactsService } from './artifacts.service.js';
+import { UploadDirectory } from './upload-directory.projection.js';
+import { UploadExpirySweeper } from './upload-expiry.sweeper.js';
+import { UploadQueriesHandler } from './upload-queries.handler.js';
+import { ArtifactStreams, UploadStreams } from './upload.streams.js';
+import { UploadTasksHandler } from './upload-tasks.handler.js';
+import { UploadsService } from './uploads.service.js';
 
 /**
- * The upload service. Its work arrives with later issues; today it runs, joins the bus and answers health checks
- * so that deployments and the multi-process mode have every service in place.
+ * The upload service: owner of upload sessions and artifacts. Reads and session bookkeeping answer bus
+ * queries; commits run as tasks on the `upload` worker; a sweep aborts abandoned uploads.
  */
-@Module({})
+@Module({
+  providers: [
+    ...eventSourcedOwner('upload'),
+    ...taskWorker(UPLOAD_WORKER),
+    sharedBlobStore(),
+    UploadStreams,
+    ArtifactStreams,
+    UploadDirectory,
+    ArtifactDirectory,
+    ArtifactsService,
+    UploadsService,
+    UploadTasksHandler,
+    UploadQueriesHandler,
+    UploadExpirySweeper,
+  ],
+})
 export class UploadModule {}

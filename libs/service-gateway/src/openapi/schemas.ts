@@ -1,8 +1,10 @@
 import type { JsonSchema } from './openapi.types.js';
+import { paginated, readOnlyHref, schemaRef, timestamp } from './schema-kit.js';
 import { REMOTE_SCHEMAS } from '../remotes.schemas.js';
 import { CONTENT_SCHEMAS } from '../content.schemas.js';
 import { PUBLICATION_SCHEMAS } from '../publications.schemas.js';
 import { DISTRIBUTION_SCHEMAS } from '../distributions.schemas.js';
+import { UPLOAD_SCHEMAS } from '../uploads.schemas.js';
 
 /**
  * Request and response bodies, written by hand under the names Pulp's document gives them: Pulp's generated
@@ -11,36 +13,10 @@ import { DISTRIBUTION_SCHEMAS } from '../distributions.schemas.js';
  * the generator checks that.
  */
 
-export function schemaRef(name: string): JsonSchema {
-  return { $ref: `#/components/schemas/${name}` };
-}
+export { schemaRef };
 
-/** Pulp's list envelope around `item`; its name is `Paginated<item>List`. */
-function paginated(item: string): JsonSchema {
-  return {
-    type: 'object',
-    required: ['count', 'results'],
-    properties: {
-      count: { type: 'integer', description: 'How many results match the query, over all pages.' },
-      next: { type: 'string', format: 'uri', nullable: true, description: 'The next page, if any.' },
-      previous: { type: 'string', format: 'uri', nullable: true, description: 'The previous page, if any.' },
-      results: { type: 'array', items: schemaRef(item) },
-    },
-  };
-}
+const href = readOnlyHref;
 
-const href = (description: string): JsonSchema => ({
-  type: 'string',
-  format: 'uri',
-  readOnly: true,
-  description,
-});
-const timestamp = (description: string): JsonSchema => ({
-  type: 'string',
-  format: 'date-time',
-  readOnly: true,
-  description,
-});
 const labels: JsonSchema = {
   type: 'object',
   additionalProperties: { type: 'string' },
@@ -78,6 +54,7 @@ export const PULP_SCHEMAS = {
   ...CONTENT_SCHEMAS,
   ...PUBLICATION_SCHEMAS,
   ...DISTRIBUTION_SCHEMAS,
+  ...UPLOAD_SCHEMAS,
   'container.ContainerRepository': {
     type: 'object',
     description: 'A container repository to create.',
