@@ -43,7 +43,27 @@ const copySource = {
   source_repository_version: href('Copy from this repository version.'),
 } satisfies Record<string, JsonSchema>;
 
+const fromArtifact = {
+  artifact: href('The artifact whose bytes become the unit; or send them as the multipart field `file`.'),
+  repository: href('Also add the unit to this repository, as a new version.'),
+} satisfies Record<string, JsonSchema>;
+
 export const CONTENT_SCHEMAS = {
+  'container.Blob': {
+    type: 'object',
+    description: 'A blob from an artifact (JSON) or from the multipart field `file`.',
+    properties: fromArtifact,
+  },
+  'container.Manifest': {
+    type: 'object',
+    description:
+      'An image manifest, manifest list or OCI index from an artifact (JSON) or from the multipart field `file`. ' +
+      'Every blob and manifest it references must already exist as content.',
+    properties: {
+      ...fromArtifact,
+      tag: { type: 'string', description: 'Tag it under this name in the new version; needs `repository`.' },
+    },
+  },
   OrphansCleanup: {
     type: 'object',
     properties: {

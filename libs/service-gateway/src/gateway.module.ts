@@ -7,6 +7,10 @@ import { TasksController } from './tasks.controller.js';
 import { RepositoryActionsController } from './repository-actions.controller.js';
 import { VersionsController } from './versions.controller.js';
 import { BlobsController, ManifestsController, TagsController } from './content.controller.js';
+import {
+  BlobsFromArtifactController,
+  ManifestsFromArtifactController,
+} from './content-uploads.controller.js';
 import { TaskDispatcher } from './task-dispatcher.js';
 import { OrphansController } from './orphans.controller.js';
 import { PublicationsController } from './publications.controller.js';
@@ -33,6 +37,8 @@ import { ArtifactsController } from './artifacts.controller.js';
     BlobsController,
     ManifestsController,
     TagsController,
+    BlobsFromArtifactController,
+    ManifestsFromArtifactController,
     AuditController,
     TasksController,
     OrphansController,

@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 import { UPLOAD_WORKER } from '@wharf/contracts';
 import { eventSourcedOwner, sharedBlobStore, taskWorker } from '@wharf/runtime';
+import { ArtifactContentService } from './artifact-content.service.js';
+import { ArtifactContentTasksHandler } from './artifact-content-tasks.handler.js';
 import { ArtifactDirectory } from './artifact-directory.projection.js';
 import { ArtifactsService } from './artifacts.service.js';
 import { UploadDirectory } from './upload-directory.projection.js';
@@ -12,7 +14,8 @@ import { UploadsService } from './uploads.service.js';
 
 /**
  * The upload service: owner of upload sessions and artifacts. Reads and session bookkeeping answer bus
- * queries; commits run as tasks on the `upload` worker; a sweep aborts abandoned uploads.
+ * queries; commits and content created from artifacts run as tasks on the `upload` worker; a sweep aborts
+ * abandoned uploads.
  */
 @Module({
   providers: [
@@ -26,6 +29,8 @@ import { UploadsService } from './uploads.service.js';
     ArtifactsService,
     UploadsService,
     UploadTasksHandler,
+    ArtifactContentService,
+    ArtifactContentTasksHandler,
     UploadQueriesHandler,
     UploadExpirySweeper,
   ],
