@@ -95,6 +95,16 @@ describe('repository versions through the REST API (multi-process)', () => {
     expect(tagged.state).toBe('completed');
     expect(tagged.created_resources).toEqual([`${repo.pulp_href}versions/1/`]);
 
+    const manifest = await json<{ blobs: string[]; config_blob: string; media_type: string }>(
+      await wharf.api(`/pulp/api/v3/content/container/manifests/${image.digest}/`),
+      200,
+    );
+    expect(manifest.media_type).toBe(image.mediaType);
+    expect(manifest.config_blob).toBe(`/pulp/api/v3/content/container/blobs/${image.config.digest}/`);
+    expect([...manifest.blobs].sort()).toEqual(
+      image.layers.map((layer) => `/pulp/api/v3/content/container/blobs/${layer.digest}/`).sort(),
+    );
+
     const tag = await runTask(`${repo.pulp_href}tag/`, { tag: 'v1', digest: image.digest });
     expect(tag.created_resources).toEqual([`${repo.pulp_href}versions/2/`]);
 

@@ -32,6 +32,7 @@ export function unitJson(unit: CatalogUnit): Record<string, unknown> {
   if (unit.type === 'blob')
     return { ...common, artifact: null, digest: unit.digest, size: unit.size ?? null };
   const facts = unit.manifest;
+  const configKey = facts?.configDigest ? blobKey(facts.configDigest) : undefined;
   return {
     ...common,
     artifact: null,
@@ -41,7 +42,10 @@ export function unitJson(unit: CatalogUnit): Record<string, unknown> {
     type: facts?.kind ?? null,
     listed_manifests: (facts?.listed ?? []).map((m) => unitHref(manifestKey(m.digest))),
     config_blob: facts?.configDigest ? unitHref(blobKey(facts.configDigest)) : null,
-    blobs: (facts?.layerDigests ?? []).map((d) => unitHref(blobKey(d))),
+    // Layers Wharf holds, from the unit's references: foreign layers are listed in the manifest but never stored.
+    blobs: unit.references
+      .filter((key) => key.startsWith('blob:') && key !== configKey)
+      .map((key) => unitHref(key)),
     annotations: facts?.annotations ?? {},
     labels: facts?.labels ?? {},
     architecture: facts?.architecture ?? null,
