@@ -1,4 +1,5 @@
 import { PulpOperation } from './openapi/pulp-operation.decorator.js';
+import type { SchemaName } from './openapi/schemas.js';
 import { Body, Controller, HttpCode, NotFoundException, Param, Post } from '@nestjs/common';
 import { IsArray, IsBoolean, IsInt, IsOptional, IsString, Min } from 'class-validator';
 import { SYNC_WORKER } from '@wharf/contracts';
@@ -63,6 +64,15 @@ interface SyncTaskPayload {
   readonly mirror: boolean;
 }
 
+const TAGS = ['Repositories: Container'];
+const REPOSITORY_HREF = 'container_container_repository_href';
+/** Every action answers alike: queued as a task, or refused before it is queued. */
+const QUEUED_ACTION_RESPONSES = {
+  '202': 'AsyncOperationResponse',
+  '400': 'ValidationErrorResponse',
+  '404': 'ErrorDetailResponse',
+} as const satisfies Record<string, SchemaName>;
+
 function invalid(field: string, message: string): FieldValidationException {
   return new FieldValidationException({ [field]: [message] });
 }
@@ -116,14 +126,10 @@ export class RepositoryActionsController {
   @PulpOperation({
     operationId: 'repositories_container_container_modify',
     summary: 'Add and remove content in one new version',
-    tags: ['Repositories: Container'],
-    href: 'container_container_repository_href',
+    tags: TAGS,
+    href: REPOSITORY_HREF,
     requestBody: 'RepositoryAddRemoveContent',
-    responses: {
-      '202': 'AsyncOperationResponse',
-      '400': 'ValidationErrorResponse',
-      '404': 'ErrorDetailResponse',
-    },
+    responses: QUEUED_ACTION_RESPONSES,
   })
   modify(@Param('id') id: string, @Body() body: ModifyBody): Promise<AsyncOperationResponse> {
     const remove = body.remove_content_units;
@@ -141,14 +147,10 @@ export class RepositoryActionsController {
   @PulpOperation({
     operationId: 'repositories_container_container_add',
     summary: 'Add content with everything it references',
-    tags: ['Repositories: Container'],
-    href: 'container_container_repository_href',
+    tags: TAGS,
+    href: REPOSITORY_HREF,
     requestBody: 'RecursiveManage',
-    responses: {
-      '202': 'AsyncOperationResponse',
-      '400': 'ValidationErrorResponse',
-      '404': 'ErrorDetailResponse',
-    },
+    responses: QUEUED_ACTION_RESPONSES,
   })
   add(@Param('id') id: string, @Body() body: ContentUnitsBody): Promise<AsyncOperationResponse> {
     return this.write(id, 'pulp_container.app.tasks.recursive_add_content', 'content.version.add', {
@@ -162,14 +164,10 @@ export class RepositoryActionsController {
   @PulpOperation({
     operationId: 'repositories_container_container_remove',
     summary: 'Remove content and what nothing else needs',
-    tags: ['Repositories: Container'],
-    href: 'container_container_repository_href',
+    tags: TAGS,
+    href: REPOSITORY_HREF,
     requestBody: 'RecursiveManage',
-    responses: {
-      '202': 'AsyncOperationResponse',
-      '400': 'ValidationErrorResponse',
-      '404': 'ErrorDetailResponse',
-    },
+    responses: QUEUED_ACTION_RESPONSES,
   })
   remove(@Param('id') id: string, @Body() body: ContentUnitsBody): Promise<AsyncOperationResponse> {
     const all = body.content_units.length === 1 && body.content_units[0] === '*';
@@ -184,14 +182,10 @@ export class RepositoryActionsController {
   @PulpOperation({
     operationId: 'repositories_container_container_copy_tags',
     summary: 'Copy tags, with their manifests and blobs, from another repository',
-    tags: ['Repositories: Container'],
-    href: 'container_container_repository_href',
+    tags: TAGS,
+    href: REPOSITORY_HREF,
     requestBody: 'TagCopy',
-    responses: {
-      '202': 'AsyncOperationResponse',
-      '400': 'ValidationErrorResponse',
-      '404': 'ErrorDetailResponse',
-    },
+    responses: QUEUED_ACTION_RESPONSES,
   })
   copyTags(@Param('id') id: string, @Body() body: CopyTagsBody): Promise<AsyncOperationResponse> {
     const source = copySource(body);
@@ -209,14 +203,10 @@ export class RepositoryActionsController {
   @PulpOperation({
     operationId: 'repositories_container_container_copy_manifests',
     summary: 'Copy manifests, with what they reference, from another repository',
-    tags: ['Repositories: Container'],
-    href: 'container_container_repository_href',
+    tags: TAGS,
+    href: REPOSITORY_HREF,
     requestBody: 'ManifestCopy',
-    responses: {
-      '202': 'AsyncOperationResponse',
-      '400': 'ValidationErrorResponse',
-      '404': 'ErrorDetailResponse',
-    },
+    responses: QUEUED_ACTION_RESPONSES,
   })
   copyManifests(@Param('id') id: string, @Body() body: CopyManifestsBody): Promise<AsyncOperationResponse> {
     const source = copySource(body);
@@ -234,14 +224,10 @@ export class RepositoryActionsController {
   @PulpOperation({
     operationId: 'repositories_container_container_tag',
     summary: 'Tag a manifest',
-    tags: ['Repositories: Container'],
-    href: 'container_container_repository_href',
+    tags: TAGS,
+    href: REPOSITORY_HREF,
     requestBody: 'TagImage',
-    responses: {
-      '202': 'AsyncOperationResponse',
-      '400': 'ValidationErrorResponse',
-      '404': 'ErrorDetailResponse',
-    },
+    responses: QUEUED_ACTION_RESPONSES,
   })
   tag(@Param('id') id: string, @Body() body: TagBody): Promise<AsyncOperationResponse> {
     return this.write(id, 'pulp_container.app.tasks.tag_image', 'content.version.tag', {
@@ -256,14 +242,10 @@ export class RepositoryActionsController {
   @PulpOperation({
     operationId: 'repositories_container_container_untag',
     summary: 'Remove a tag',
-    tags: ['Repositories: Container'],
-    href: 'container_container_repository_href',
+    tags: TAGS,
+    href: REPOSITORY_HREF,
     requestBody: 'UnTagImage',
-    responses: {
-      '202': 'AsyncOperationResponse',
-      '400': 'ValidationErrorResponse',
-      '404': 'ErrorDetailResponse',
-    },
+    responses: QUEUED_ACTION_RESPONSES,
   })
   untag(@Param('id') id: string, @Body() body: UntagBody): Promise<AsyncOperationResponse> {
     return this.write(id, 'pulp_container.app.tasks.untag_image', 'content.version.untag', {
@@ -277,14 +259,10 @@ export class RepositoryActionsController {
   @PulpOperation({
     operationId: 'repositories_container_container_rollback',
     summary: 'Make a new version with the content of an older one',
-    tags: ['Repositories: Container'],
-    href: 'container_container_repository_href',
+    tags: TAGS,
+    href: REPOSITORY_HREF,
     requestBody: 'RepositoryRollback',
-    responses: {
-      '202': 'AsyncOperationResponse',
-      '400': 'ValidationErrorResponse',
-      '404': 'ErrorDetailResponse',
-    },
+    responses: QUEUED_ACTION_RESPONSES,
   })
   rollback(@Param('id') id: string, @Body() body: RollbackBody): Promise<AsyncOperationResponse> {
     return this.write(id, 'wharf.tasks.rollback', 'content.version.rollback', {
@@ -298,14 +276,10 @@ export class RepositoryActionsController {
   @PulpOperation({
     operationId: 'repositories_container_container_sync',
     summary: 'Sync from a remote into a new version',
-    tags: ['Repositories: Container'],
-    href: 'container_container_repository_href',
+    tags: TAGS,
+    href: REPOSITORY_HREF,
     requestBody: 'ContainerRepositorySyncURL',
-    responses: {
-      '202': 'AsyncOperationResponse',
-      '400': 'ValidationErrorResponse',
-      '404': 'ErrorDetailResponse',
-    },
+    responses: QUEUED_ACTION_RESPONSES,
   })
   async sync(@Param('id') id: string, @Body() body: SyncBody): Promise<AsyncOperationResponse> {
     if (!isUuid(id)) throw new NotFoundException();
