@@ -9,7 +9,11 @@ import { DistributionTargets } from './distribution-targets.lookup.js';
 import { DistributionTasksHandler } from './distribution-tasks.handler.js';
 import { DistributionsService } from './distributions.service.js';
 import { PublicationDeletionsFollower } from './publication-deletions.follower.js';
+import { BlobUploads } from './registry/blob-uploads.js';
+import { ManifestPushes } from './registry/manifest-pushes.js';
+import { PushTargets } from './registry/push-targets.js';
 import { RegistryAccess } from './registry/registry-access.guard.js';
+import { RegistryPushHandler } from './registry/registry-push.handler.js';
 import { RegistryHandler } from './registry/registry.handler.js';
 import { RegistryServer } from './registry/registry.server.js';
 import { ServedContent } from './registry/served-content.reader.js';
@@ -17,7 +21,7 @@ import { ServedContent } from './registry/served-content.reader.js';
 /**
  * The distribution service: owner of distributions, the base paths content is served at. Its writes run as
  * tasks on the `distribution` worker; its reads answer bus queries, `distribution.resolve` among them for
- * the registry API. The registry API (OCI distribution, pull) listens on its own port, registryPort.
+ * the registry API. The registry API (OCI distribution, pull and push) listens on its own port, registryPort.
  */
 @Module({
   providers: [
@@ -34,6 +38,10 @@ import { ServedContent } from './registry/served-content.reader.js';
     sharedBlobStore(),
     ServedContent,
     RegistryAccess,
+    BlobUploads,
+    PushTargets,
+    ManifestPushes,
+    RegistryPushHandler,
     RegistryHandler,
     RegistryServer,
   ],

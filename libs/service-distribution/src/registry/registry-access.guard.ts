@@ -62,8 +62,28 @@ export class RegistryAccess {
   }
 
   /**
-   * Answers the token endpoint (the Docker token protocol): the admin gets pull on every repository scope
-   * asked for; anonymous clients get a token that grants nothing, as registries hand out for public pulls.
+   * Push (uploads, manifests, deletes) is the admin's alone, with Basic or a token whose grant names `name`
+   * for push. The challenge asks for `pull,push`, the scope docker and skopeo then request from `/token`.
+   */
+  assertMayPush(request: IncomingMessage, name: string, now: Date): void {
+    const grant = this.grantOf(request, now);
+    if (grant === 'admin' || grant?.push?.includes(name)) return;
+    throw this.challenge(request, `authentication required to push to ${name}`, {
+      name,
+      action: 'pull,push',
+    });
+  }
+
+  /** Whether the request's credentials let it read `name` even were it private (a mount's source). */
+  mayPullPrivate(request: IncomingMessage, name: string, now: Date): boolean {
+    const grant = this.grantOf(request, now);
+    return grant === 'admin' || grant?.pull.includes(name) === true;
+  }
+
+  /**
+   * Answers the token endpoint (the Docker token protocol): the admin gets pull and push on every repository
+   * scope that asks for them; anonymous clients get a token that grants nothing, as registries hand out for
+   * public pulls.
    */
   issueToken(request: IncomingMessage, scopes: readonly string[], now: Date): TokenResponse {
     const authorization = request.headers.authorization;
@@ -75,7 +95,8 @@ export class RegistryAccess {
     }
     const token = this.tokens.issue({
       subject: admin ? 'admin' : 'anonymous',
-      pull: admin ? pullScopes(scopes) : [],
+      pull: admin ? scopesAsking('pull', scopes) : [],
+      push: admin ? scopesAsking('push', scopes) : [],
       expiresAt: Math.floor(now.getTime() / 1000) + TOKEN_LIFETIME_SECONDS,
     });
     return { token, access_token: token, expires_in: TOKEN_LIFETIME_SECONDS, issued_at: now.toISOString() };
@@ -94,7 +115,8 @@ export class RegistryAccess {
     message: string,
     detail: Record<string, string>,
   ): RegistryError {
-    const scope = detail.name === undefined ? '' : `,scope="repository:${detail.name}:pull"`;
+    const scope =
+      detail.name === undefined ? '' : `,scope="repository:${detail.name}:${detail.action ?? 'pull'}"`;
     return new RegistryError('UNAUTHORIZED', message, detail, 401, {
       'WWW-Authenticate': `Bearer realm="${realm(request)}",service="${SERVICE}"${scope}`,
     });
@@ -114,14 +136,14 @@ export class RegistryAccess {
   }
 }
 
-/** Repository names of `repository:<name>:<actions>` scopes that ask for pull (a request may hold several). */
-function pullScopes(scopes: readonly string[]): string[] {
+/** Repository names of `repository:<name>:<actions>` scopes asking for `action` (a request may hold several). */
+function scopesAsking(action: 'pull' | 'push', scopes: readonly string[]): string[] {
   const names: string[] = [];
   for (const scope of scopes.flatMap((s) => s.split(' '))) {
     const parts = scope.split(':');
     if (parts.length < 3 || parts[0] !== 'repository') continue;
     const actions = parts.at(-1)!.split(',');
-    if (actions.includes('pull') || actions.includes('*')) names.push(parts.slice(1, -1).join(':'));
+    if (actions.includes(action) || actions.includes('*')) names.push(parts.slice(1, -1).join(':'));
   }
   return names;
 }

@@ -10,7 +10,11 @@ export type RegistryRoute =
   | { readonly kind: 'tags'; readonly name: string }
   | { readonly kind: 'manifest'; readonly name: string; readonly reference: ManifestReference }
   | { readonly kind: 'blob'; readonly name: string; readonly digest: string }
-  | { readonly kind: 'referrers'; readonly name: string; readonly digest: string };
+  | { readonly kind: 'referrers'; readonly name: string; readonly digest: string }
+  /** Where a blob upload starts (POST). */
+  | { readonly kind: 'uploads'; readonly name: string }
+  /** One blob upload session (PATCH, PUT, GET, DELETE). */
+  | { readonly kind: 'upload'; readonly name: string; readonly uploadId: string };
 
 export type ManifestReference =
   { readonly kind: 'tag'; readonly tag: string } | { readonly kind: 'digest'; readonly digest: string };
@@ -19,6 +23,10 @@ export type ManifestReference =
 // last segment without slashes make that the rightmost match.
 const NAMED_ENDPOINT = /^\/v2\/(.+)\/(manifests|blobs|referrers)\/([^/]+)$/;
 const TAGS_LIST = /^\/v2\/(.+)\/tags\/list$/;
+const UPLOADS = /^\/v2\/(.+)\/blobs\/uploads\/?$/;
+const UPLOAD = /^\/v2\/(.+)\/blobs\/uploads\/([^/]+)$/;
+/** Upload ids are the blob store's session ids: letters, digits and a few URL-safe marks. */
+const UPLOAD_ID = /^[A-Za-z0-9._-]{1,200}$/;
 
 /** Maps a request path to its endpoint, or undefined for a path the API does not have. */
 export function parseRegistryPath(path: string): RegistryRoute | undefined {
@@ -27,6 +35,20 @@ export function parseRegistryPath(path: string): RegistryRoute | undefined {
   if (path === '/token') return { kind: 'token' };
   const tags = TAGS_LIST.exec(path);
   if (tags) return { kind: 'tags', name: validName(tags[1]!) };
+  const uploads = UPLOADS.exec(path);
+  if (uploads) return { kind: 'uploads', name: validName(uploads[1]!) };
+  const upload = UPLOAD.exec(path);
+  if (upload) {
+    const name = validName(upload[1]!);
+    const uploadId = upload[2]!;
+    if (!UPLOAD_ID.test(uploadId)) {
+      throw new RegistryError('BLOB_UPLOAD_UNKNOWN', `no blob upload ${uploadId} in ${name}`, {
+        name,
+        uploadId,
+      });
+    }
+    return { kind: 'upload', name, uploadId };
+  }
   const named = NAMED_ENDPOINT.exec(path);
   if (!named) return undefined;
   const name = validName(named[1]!);

@@ -1,9 +1,13 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
-/** What a bearer token lets its holder do: pull these repository names, until `expiresAt` (epoch seconds). */
+/**
+ * What a bearer token lets its holder do: pull these repository names and push to those, until `expiresAt`
+ * (epoch seconds). Tokens issued before push existed carry no `push`, which grants nothing.
+ */
 export interface RegistryGrant {
   readonly subject: string;
   readonly pull: readonly string[];
+  readonly push?: readonly string[];
   readonly expiresAt: number;
 }
 
@@ -38,7 +42,9 @@ export class RegistryTokens {
       return undefined;
     }
     if (typeof grant.expiresAt !== 'number' || grant.expiresAt * 1000 <= now.getTime()) return undefined;
-    return Array.isArray(grant.pull) ? grant : undefined;
+    if (!Array.isArray(grant.pull) || (grant.push !== undefined && !Array.isArray(grant.push)))
+      return undefined;
+    return grant;
   }
 
   private mac(payload: string): string {

@@ -1,5 +1,5 @@
 /**
- * The error codes of the OCI distribution spec this read-only registry answers with, and the HTTP status
+ * The error codes of the OCI distribution spec this registry answers with, and the HTTP status
  * each goes with. Clients branch on `code`; `message` is for people; `detail` carries the object concerned.
  */
 export type RegistryErrorCode =
@@ -7,6 +7,12 @@ export type RegistryErrorCode =
   | 'NAME_INVALID'
   | 'MANIFEST_UNKNOWN'
   | 'BLOB_UNKNOWN'
+  | 'BLOB_UPLOAD_INVALID'
+  | 'BLOB_UPLOAD_UNKNOWN'
+  | 'MANIFEST_INVALID'
+  | 'MANIFEST_BLOB_UNKNOWN'
+  | 'SIZE_INVALID'
+  | 'DENIED'
   | 'DIGEST_INVALID'
   | 'PAGINATION_NUMBER_INVALID'
   | 'RANGE_INVALID'
@@ -18,6 +24,12 @@ const STATUS: Readonly<Record<RegistryErrorCode, number>> = {
   NAME_INVALID: 400,
   MANIFEST_UNKNOWN: 404,
   BLOB_UNKNOWN: 404,
+  BLOB_UPLOAD_INVALID: 400,
+  BLOB_UPLOAD_UNKNOWN: 404,
+  MANIFEST_INVALID: 400,
+  MANIFEST_BLOB_UNKNOWN: 400,
+  SIZE_INVALID: 400,
+  DENIED: 403,
   DIGEST_INVALID: 400,
   PAGINATION_NUMBER_INVALID: 400,
   RANGE_INVALID: 416,
@@ -59,4 +71,11 @@ export function manifestUnknown(name: string, reference: string, why = 'manifest
 
 export function blobUnknown(name: string, digest: string): RegistryError {
   return new RegistryError('BLOB_UNKNOWN', `blob unknown to registry: ${name}@${digest}`, { name, digest });
+}
+
+export function uploadUnknown(name: string, uploadId: string): RegistryError {
+  return new RegistryError('BLOB_UPLOAD_UNKNOWN', `blob upload unknown to registry: ${name} ${uploadId}`, {
+    name,
+    uploadId,
+  });
 }

@@ -10,6 +10,7 @@ import { mayServeManifest } from './manifest-accept.policy.js';
 import { parseRegistryPath, type ManifestReference, type RegistryRoute } from './registry-route.parser.js';
 import { blobUnknown, manifestUnknown, RegistryError } from './registry.errors.js';
 import { RegistryAccess } from './registry-access.guard.js';
+import { RegistryPushHandler } from './registry-push.handler.js';
 import {
   ServedContent,
   type NamePage,
@@ -22,7 +23,8 @@ const DEFAULT_PAGE = 1_000;
 const MAX_PAGE = 5_000;
 
 /**
- * The pull side of the OCI Distribution API (v1.1): base, catalog, tags, manifests, blobs, referrers.
+ * The OCI Distribution API (v1.1). This class serves the pull side: base, catalog, tags, manifests, blobs,
+ * referrers; pushes (uploads, manifest puts, deletes) go to RegistryPushHandler.
  * Manifests and blobs are streamed from the blob store and never held whole; the version a name serves is
  * resolved once per request, so one response never mixes two versions.
  */
@@ -34,6 +36,7 @@ export class RegistryHandler {
     private readonly content: ServedContent,
     private readonly access: RegistryAccess,
     private readonly blobs: BlobStore,
+    private readonly pushes: RegistryPushHandler,
   ) {}
 
   async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -43,16 +46,11 @@ export class RegistryHandler {
       const route = parseRegistryPath(url.pathname);
       // The spec has no code for a path outside the API; distribution answers 404 there too.
       if (!route) throw new RegistryError('UNSUPPORTED', `no such endpoint: ${url.pathname}`, {}, 404);
-      if (request.method !== 'GET' && request.method !== 'HEAD') {
-        throw new RegistryError(
-          'UNSUPPORTED',
-          `${request.method} is not supported: this registry serves pulls only`,
-          { method: request.method },
-          405,
-          { Allow: 'GET, HEAD' },
-        );
-      }
-      await this.serve(route, request, url.searchParams, response);
+      const method = request.method ?? '';
+      this.pushes.assertAllowed(route, method);
+      if (this.pushes.isPush(route, method))
+        await this.pushes.handle(route, request, url.searchParams, response);
+      else await this.serve(route, request, url.searchParams, response);
     } catch (error) {
       this.fail(request, response, error);
     }
@@ -216,6 +214,8 @@ export class RegistryHandler {
   }
 
   private fail(request: IncomingMessage, response: ServerResponse, error: unknown): void {
+    // A refused upload's body is read and dropped, so the client gets the answer and the connection lives.
+    if (!request.readableEnded) request.resume();
     if (response.headersSent) {
       // Mid-stream: the status is gone, so the only honest signal left is a cut connection. A client that
       // hangs up (a cancelled pull) is no failure of ours.

@@ -1,0 +1,164 @@
+import { Injectable } from '@nestjs/common';
+import { blobKey, manifestKey, tagKey, type UnitKey } from '@wharf/contracts';
+import { RemoteError } from '@wharf/ports';
+import { Queries } from '@wharf/runtime';
+import { ManifestInvalidError, parseManifest, type ParsedManifest } from '@wharf/oci';
+import { PushTargets } from './push-targets.js';
+import type { ManifestReference } from './registry-route.parser.js';
+import { blobUnknown, manifestUnknown, RegistryError } from './registry.errors.js';
+
+/** What a manifest push stored. */
+export interface PushedManifest {
+  readonly digest: string;
+  readonly subject?: string;
+}
+
+/** Generic types a client may send a manifest under; the body's own media type then decides. */
+const GENERIC_TYPES = new Set(['', 'application/json', 'application/octet-stream']);
+
+/**
+ * Manifest pushes and deletes. A pushed manifest is checked whole before anything is written: it parses as
+ * the media type it was sent as, a digest reference matches its bytes, and every blob and manifest it
+ * references is in the catalog (pushed blobs are recorded there when their upload finishes). Then it is
+ * recorded and added to the name's repository, with its blobs and its tag, as ONE new version: the version
+ * a client sees is the image it pushed, never a half of it (ADR 0010).
+ */
+@Injectable()
+export class ManifestPushes {
+  constructor(
+    private readonly queries: Queries,
+    private readonly targets: PushTargets,
+  ) {}
+
+  async push(
+    name: string,
+    reference: ManifestReference,
+    contentType: string | undefined,
+    bytes: Buffer,
+  ): Promise<PushedManifest> {
+    const parsed = parse(bytes, contentType);
+    if (reference.kind === 'digest' && reference.digest !== parsed.digest) {
+      throw new RegistryError(
+        'DIGEST_INVALID',
+        `the manifest's digest is ${parsed.digest}, not ${reference.digest} as its path says`,
+        { name, digest: reference.digest },
+      );
+    }
+    await this.requireReferences(name, parsed);
+    const repositoryId = await this.targets.repositoryFor(name);
+    const unit = await this.queries.ask('content.manifest.record', {
+      bytes: bytes.toString('base64'),
+      mediaType: parsed.mediaType,
+    });
+    const key: UnitKey = reference.kind === 'tag' ? tagKey(reference.tag, unit.digest) : unit.key;
+    await this.queries.ask('content.version.add', { repositoryId, units: [key] });
+    return { digest: unit.digest, ...(parsed.subject && { subject: parsed.subject.digest }) };
+  }
+
+  /** Removes a manifest (by digest, with its tags and the blobs nothing else needs) or a tag: one version. */
+  async delete(name: string, reference: ManifestReference): Promise<void> {
+    const repositoryId = await this.targets.existing(name);
+    const shown = reference.kind === 'tag' ? reference.tag : reference.digest;
+    if (repositoryId === undefined) throw manifestUnknown(name, shown);
+    try {
+      if (reference.kind === 'tag') {
+        await this.queries.ask('content.version.untag', { repositoryId, tag: reference.tag });
+      } else {
+        await this.removePresent(name, repositoryId, 'manifest', reference.digest, () =>
+          manifestUnknown(name, shown),
+        );
+      }
+    } catch (error) {
+      if (isRemote(error, 'TagNotFoundError')) throw manifestUnknown(name, shown);
+      throw error;
+    }
+  }
+
+  /** Removes a blob from the name's repository, unless a manifest there still needs it. */
+  async deleteBlob(name: string, digest: string): Promise<void> {
+    const repositoryId = await this.targets.existing(name);
+    if (repositoryId === undefined) throw blobUnknown(name, digest);
+    await this.removePresent(name, repositoryId, 'blob', digest, () => blobUnknown(name, digest));
+  }
+
+  private async removePresent(
+    name: string,
+    repositoryId: string,
+    type: 'blob' | 'manifest',
+    digest: string,
+    unknown: () => RegistryError,
+  ): Promise<void> {
+    const repository = await this.queries.ask('content.repository.get', { id: repositoryId });
+    const present = await this.queries.ask('content.unit.list', {
+      type,
+      digest,
+      limit: 1,
+      repositoryVersion: { repositoryId, version: repository.latestVersion, membership: 'present' },
+    });
+    const unit = present.items[0];
+    if (!unit) throw unknown();
+    const { created } = await this.queries.ask('content.version.remove', { repositoryId, units: [unit.key] });
+    if (!created) {
+      // Removal keeps what staying content needs (a blob of a manifest that stays): nothing changed.
+      throw new RegistryError(
+        'DENIED',
+        `${type} ${digest} is still needed by other content of ${name}; delete that first`,
+        { name, digest },
+      );
+    }
+  }
+
+  private async requireReferences(name: string, parsed: ParsedManifest): Promise<void> {
+    const references = [
+      ...parsed.blobDigests.map((digest) => ({ kind: 'blob', key: blobKey(digest), digest })),
+      ...parsed.manifestDigests.map((digest) => ({ kind: 'manifest', key: manifestKey(digest), digest })),
+    ];
+    const absent = (
+      await Promise.all(references.map(async (r) => ((await this.isRecorded(r.key)) ? [] : [r])))
+    ).flat();
+    if (absent.length === 0) return;
+    throw new RegistryError(
+      'MANIFEST_BLOB_UNKNOWN',
+      `manifest references content unknown to the registry: ${absent.map((r) => `${r.kind} ${r.digest}`).join(', ')}`,
+      { name, digests: absent.map((r) => r.digest) },
+    );
+  }
+
+  private async isRecorded(key: UnitKey): Promise<boolean> {
+    try {
+      await this.queries.ask('content.unit.get', { key });
+      return true;
+    } catch (error) {
+      if (error instanceof RemoteError && error.remoteName.endsWith('NotFoundError')) return false;
+      throw error;
+    }
+  }
+}
+
+/** Parses the body as the media type it was sent as; a generic or absent Content-Type lets the body decide. */
+function parse(bytes: Buffer, contentType: string | undefined): ParsedManifest {
+  const declared = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  let parsed: ParsedManifest;
+  try {
+    parsed = parseManifest(bytes, GENERIC_TYPES.has(declared) ? undefined : declared);
+  } catch (error) {
+    if (error instanceof ManifestInvalidError) {
+      throw new RegistryError('MANIFEST_INVALID', `manifest invalid: ${error.message}`, {
+        field: error.field,
+      });
+    }
+    throw error;
+  }
+  if (!GENERIC_TYPES.has(declared) && parsed.mediaType !== declared) {
+    throw new RegistryError(
+      'MANIFEST_INVALID',
+      `manifest invalid: sent as ${declared} but its body is a ${parsed.mediaType}`,
+      { mediaType: declared },
+    );
+  }
+  return parsed;
+}
+
+function isRemote(error: unknown, name: string): boolean {
+  return error instanceof RemoteError && error.remoteName === name;
+}
