@@ -312,15 +312,19 @@ describe('the registry API (pull)', () => {
     expect(await errorCode(response)).toBe(code);
   });
 
-  it('refuses pushes: this registry serves pulls only', async () => {
+  it('asks for credentials before a push, and refuses methods an endpoint does not take', async () => {
     const response = await get('/v2/team/app/manifests/v2', {
       method: 'PUT',
       headers: { 'Content-Type': OCI_MANIFEST },
       body: Buffer.from(ociImage.bytes),
     });
-    expect(response.status).toBe(405);
-    expect(response.headers.get('allow')).toBe('GET, HEAD');
-    expect(await errorCode(response)).toBe('UNSUPPORTED');
+    expect(response.status).toBe(401);
+    expect(response.headers.get('www-authenticate')).toContain('scope="repository:team/app:pull,push"');
+    expect(await errorCode(response)).toBe('UNAUTHORIZED');
+    const tags = await get('/v2/team/app/tags/list', { method: 'DELETE' });
+    expect(tags.status).toBe(405);
+    expect(tags.headers.get('allow')).toBe('GET, HEAD');
+    expect(await errorCode(tags)).toBe('UNSUPPORTED');
   });
 
   it('lists tags a page at a time, linking to the next page', async () => {
