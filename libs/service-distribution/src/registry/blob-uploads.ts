@@ -126,19 +126,23 @@ export class BlobUploads {
     body: AsyncIterable<Uint8Array>,
   ): Promise<BlobInfo> {
     assertDigest(digest);
-    await this.append(name, uploadId, body);
     const status = await this.session(name, uploadId);
     let blob: BlobInfo;
     try {
       if (status.parts.length === 0) {
-        // A multipart upload needs a part; an empty blob is stored whole instead.
-        blob = await this.blobs.put(Readable.from([]), digest);
-        await this.blobs.abortUpload(uploadId);
+        // Nothing was sent before this request (a monolithic POST-then-PUT, or an empty blob): the body is
+        // stored whole, hashed as it streams in, with no parts to join afterwards.
+        blob = await this.blobs.put(Readable.from(body), digest);
+        await this.blobs.abortUpload(uploadId).catch(() => undefined);
       } else {
+        await this.append(name, uploadId, body);
         blob = await this.blobs.completeUpload(uploadId, digest);
       }
     } catch (error) {
-      if (error instanceof DigestMismatchError) throw digestMismatch(error);
+      if (error instanceof DigestMismatchError) {
+        await this.blobs.abortUpload(uploadId).catch(() => undefined);
+        throw digestMismatch(error);
+      }
       if (error instanceof UploadNotFoundError) throw uploadUnknown(name, uploadId);
       throw error;
     }
