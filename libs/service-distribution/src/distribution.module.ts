@@ -14,6 +14,7 @@ import { ManifestPushes } from './registry/manifest-pushes.js';
 import { PushTargets } from './registry/push-targets.js';
 import { RegistryAccess } from './registry/registry-access.guard.js';
 import { RegistryPushHandler } from './registry/registry-push.handler.js';
+import { RegistryUploadSweeper } from './registry/registry-upload.sweeper.js';
 import { RegistryHandler } from './registry/registry.handler.js';
 import { RegistryServer } from './registry/registry.server.js';
 import { ServedContent } from './registry/served-content.reader.js';
@@ -42,6 +43,7 @@ import { ServedContent } from './registry/served-content.reader.js';
     PushTargets,
     ManifestPushes,
     RegistryPushHandler,
+    RegistryUploadSweeper,
     RegistryHandler,
     RegistryServer,
   ],

@@ -22,6 +22,7 @@ import {
 } from '@wharf/testing';
 import { DistributionModule } from './distribution.module.js';
 import { RegistryServer } from './registry/registry.server.js';
+import { RegistryUploadSweeper } from './registry/registry-upload.sweeper.js';
 
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
 const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
@@ -235,6 +236,17 @@ describe('the registry API (push)', () => {
       const gone = await call(location);
       expect(gone.status).toBe(404);
       expect((await errorOf(gone)).code).toBe('BLOB_UPLOAD_UNKNOWN');
+    });
+
+    it('aborts a session abandoned past the upload expiry, and no younger one', async () => {
+      const location = (await call('/v2/sweep/app/blobs/uploads/', { method: 'POST' })).headers.get(
+        'location',
+      )!;
+      const sweeper = app.get(RegistryUploadSweeper);
+      await sweeper.sweep(new Date());
+      expect((await call(location)).status).toBe(204);
+      await sweeper.sweep(new Date(Date.now() + 30 * 24 * 3600_000));
+      expect((await call(location)).status).toBe(404);
     });
 
     it('mounts a blob from a repository that holds it (201), and starts an upload when it cannot (202)', async () => {

@@ -31,6 +31,19 @@ describe('registry paths', () => {
     expect(parseRegistryPath('/v1/app/manifests/v1')).toBeUndefined();
   });
 
+  it('knows the upload endpoints, and refuses an upload id the blob store could not have made', () => {
+    expect(parseRegistryPath('/v2/team/app/blobs/uploads/')).toEqual({ kind: 'uploads', name: 'team/app' });
+    expect(parseRegistryPath('/v2/team/app/blobs/uploads')).toEqual({ kind: 'uploads', name: 'team/app' });
+    expect(parseRegistryPath('/v2/a/blobs/uploads/0f8e-41')).toEqual({
+      kind: 'upload',
+      name: 'a',
+      uploadId: '0f8e-41',
+    });
+    expect(() => parseRegistryPath('/v2/a/blobs/uploads/%2e%2e')).toThrow(
+      expect.objectContaining({ code: 'BLOB_UPLOAD_UNKNOWN', status: 404 }),
+    );
+  });
+
   it('reads a manifest reference with an escaped colon as a digest', () => {
     expect(parseRegistryPath(`/v2/app/manifests/${DIGEST.replace(':', '%3A')}`)).toMatchObject({
       reference: { kind: 'digest', digest: DIGEST },

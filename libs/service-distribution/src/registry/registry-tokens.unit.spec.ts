@@ -23,4 +23,13 @@ describe('registry bearer tokens', () => {
     expect(new RegistryTokens(randomBytes(32)).verify(token, now)).toBeUndefined();
     expect(tokens.verify('not-a-token', now)).toBeUndefined();
   });
+
+  it('carry push rights only when issued with them; a token whose push list was tampered with is refused', () => {
+    const pusher = { ...grant, push: ['team/app'] };
+    expect(tokens.verify(tokens.issue(pusher), now)?.push).toEqual(['team/app']);
+    expect(tokens.verify(tokens.issue(grant), now)?.push).toBeUndefined();
+    const [, mac] = tokens.issue(grant).split('.');
+    const widened = Buffer.from(JSON.stringify(pusher)).toString('base64url');
+    expect(tokens.verify(`${widened}.${mac}`, now)).toBeUndefined();
+  });
 });
