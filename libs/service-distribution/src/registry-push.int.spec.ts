@@ -276,7 +276,7 @@ describe('the registry API (push)', () => {
       const repository = await repositoryOf('fresh/app');
       expect(repository.name).toBe('fresh/app');
       expect(repository.latestVersion).toBe(1);
-      expect((await unitsOf('fresh/app')).sort()).toEqual(
+      expect([...(await unitsOf('fresh/app'))].sort()).toEqual(
         [
           `manifest:${image.digest}`,
           `tag:v1@${image.digest}`,
