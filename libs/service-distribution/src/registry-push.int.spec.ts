@@ -303,6 +303,26 @@ describe('the registry API (push)', () => {
       expect(retagged.headers.get('docker-content-digest')).toBe(next.digest);
     });
 
+    it('refuses a first push to a name whose base path would overlap another distribution’s', async () => {
+      const image = randomImage({ layers: 1 });
+      await pushAll('overlap/app', 'v1', image);
+      const response = await call('/v2/overlap/app/nested/manifests/v1', {
+        method: 'PUT',
+        body: image.bytes,
+        headers: { 'Content-Type': image.mediaType },
+      });
+      expect(response.status).toBe(403);
+      const error = await errorOf(response);
+      expect(error.code).toBe('DENIED');
+      expect(error.message).toContain('overlap/app/nested');
+      const repositories = await queries.ask('content.repository.list', {
+        name: 'overlap/app/nested',
+        offset: 0,
+        limit: 1,
+      });
+      expect(repositories.count).toBe(0);
+    });
+
     it('answers a manifest push with its location and digest, and OCI-Subject for a manifest with a subject', async () => {
       const image = randomImage({ layers: 1 });
       await pushAll('subject/app', 'v1', image);

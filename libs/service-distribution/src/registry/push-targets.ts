@@ -4,6 +4,7 @@ import {
   DISTRIBUTION_WORKER,
   DISTRIBUTIONS_RESOURCE,
   NotFoundError,
+  type CreateDistributionTask,
   type TaskView,
 } from '@wharf/contracts';
 import { RemoteError } from '@wharf/ports';
@@ -63,12 +64,10 @@ export class PushTargets {
   }
 
   private async create(name: string): Promise<string> {
+    // Checked before the repository is made, so a refused name leaves nothing behind.
+    await this.validate(name);
     const repositoryId = await this.repositoryNamed(name);
-    const payload = await this.queries.ask('distribution.validate-create', {
-      name,
-      basePath: name,
-      repositoryId,
-    });
+    const payload = await this.validate(name, repositoryId);
     const task = await this.settled(
       await this.queries.ask('tasks.dispatch', {
         name: DISTRIBUTION_TASKS.create,
@@ -86,6 +85,20 @@ export class PushTargets {
       );
     }
     return repositoryId;
+  }
+
+  private validate(name: string, repositoryId?: string): Promise<CreateDistributionTask> {
+    return this.queries
+      .ask('distribution.validate-create', { name, basePath: name, ...(repositoryId && { repositoryId }) })
+      .catch((error: unknown) => {
+        // A distribution of that name elsewhere, or a base path overlapping another's: the user must decide.
+        if (error instanceof RemoteError && /Validation|Conflict/.test(error.remoteName)) {
+          throw new RegistryError('DENIED', `cannot create a distribution at ${name}: ${error.message}`, {
+            name,
+          });
+        }
+        throw error;
+      });
   }
 
   private async repositoryNamed(name: string): Promise<string> {
