@@ -57,7 +57,7 @@ export class ManifestPushes {
 
   /** Removes a manifest (by digest, with its tags and the blobs nothing else needs) or a tag: one version. */
   async delete(name: string, reference: ManifestReference): Promise<void> {
-    const repositoryId = await this.targets.existing(name);
+    const repositoryId = await this.deletableRepository(name);
     const shown = reference.kind === 'tag' ? reference.tag : reference.digest;
     if (repositoryId === undefined) throw manifestUnknown(name, shown);
     try {
@@ -76,9 +76,21 @@ export class ManifestPushes {
 
   /** Removes a blob from the name's repository, unless a manifest there still needs it. */
   async deleteBlob(name: string, digest: string): Promise<void> {
-    const repositoryId = await this.targets.existing(name);
+    const repositoryId = await this.deletableRepository(name);
     if (repositoryId === undefined) throw blobUnknown(name, digest);
     await this.removePresent(name, repositoryId, 'blob', digest, () => blobUnknown(name, digest));
+  }
+
+  /** Deletes are refused with 405 UNSUPPORTED where the name serves no repository's latest version. */
+  private async deletableRepository(name: string): Promise<string | undefined> {
+    try {
+      return await this.targets.existing(name);
+    } catch (error) {
+      if (error instanceof RegistryError && error.code === 'DENIED') {
+        throw new RegistryError('UNSUPPORTED', error.message, error.detail, 405);
+      }
+      throw error;
+    }
   }
 
   private async removePresent(
@@ -101,9 +113,10 @@ export class ManifestPushes {
     if (!created) {
       // Removal keeps what staying content needs (a blob of a manifest that stays): nothing changed.
       throw new RegistryError(
-        'DENIED',
+        'UNSUPPORTED',
         `${type} ${digest} is still needed by other content of ${name}; delete that first`,
         { name, digest },
+        405,
       );
     }
   }
