@@ -12,6 +12,7 @@ import { PublicationModule } from '@wharf/service-publication';
 import {
   artifactManifest,
   blobsOf,
+  descriptorOf,
   fixtureBlob,
   manifestsOf,
   multiPlatformImage,
@@ -356,15 +357,24 @@ describe('the registry API (push)', () => {
       ['it is not a manifest', 'MANIFEST_INVALID', 400, 'garbage'],
       ['its digest is not the one in the path', 'DIGEST_INVALID', 400, 'digest'],
       ['it is over 4 MiB', 'SIZE_INVALID', 413, 'large'],
+      ['it gives a blob the wrong size', 'MANIFEST_INVALID', 400, 'size'],
     ])('refuses a manifest when %s, and records nothing', async (_, code, status, kind) => {
       const image = randomImage({ layers: 1 });
       if (kind !== 'missing') for (const blob of blobsOf(image)) await uploadBlob('refused/app', blob.bytes);
+      const wrongSize = Buffer.from(
+        JSON.stringify({
+          ...JSON.parse(Buffer.from(image.bytes).toString()),
+          config: { ...descriptorOf(image.config), size: image.config.size + 1 },
+        }),
+      );
       const body =
-        kind === 'garbage'
-          ? Buffer.from('{"hello": "world"}')
-          : kind === 'large'
-            ? Buffer.alloc(4 * 1024 * 1024 + 1, 32)
-            : Buffer.from(image.bytes);
+        kind === 'size'
+          ? wrongSize
+          : kind === 'garbage'
+            ? Buffer.from('{"hello": "world"}')
+            : kind === 'large'
+              ? Buffer.alloc(4 * 1024 * 1024 + 1, 32)
+              : Buffer.from(image.bytes);
       const reference = kind === 'digest' ? sha256Of('other') : 'v1';
       const response = await call(`/v2/refused/app/manifests/${reference}`, {
         method: 'PUT',
@@ -376,6 +386,34 @@ describe('the registry API (push)', () => {
       const listed = await queries.ask('distribution.list', { basePath: 'refused/app', offset: 0, limit: 1 });
       expect(listed.count).toBe(0);
     });
+  });
+
+  it('answers every mangled form of a manifest with 201 or a spec error, never anything else', async () => {
+    const image = randomImage({ layers: 1 });
+    for (const blob of blobsOf(image)) await uploadBlob('fuzz/app', blob.bytes);
+    const known = ['MANIFEST_INVALID', 'MANIFEST_BLOB_UNKNOWN', 'DIGEST_INVALID'];
+    for (let i = 0; i < 40; i++) {
+      const bytes = Buffer.from(image.bytes);
+      const at = Math.floor(Math.random() * bytes.byteLength);
+      const mangled =
+        i % 3 === 0 ? bytes.subarray(0, at) : (bytes.writeUInt8(Math.floor(Math.random() * 256), at), bytes);
+      const response = await call('/v2/fuzz/app/manifests/v1', {
+        method: 'PUT',
+        body: mangled,
+        headers: { 'Content-Type': OCI_MANIFEST },
+      });
+      const what = `byte ${at} of ${mangled.toString('latin1')}`;
+      if (response.status === 201) {
+        const digest = response.headers.get('docker-content-digest')!;
+        const served = await fetch(`${registry}/v2/fuzz/app/manifests/${digest}`, {
+          headers: { Accept: ACCEPT_ALL },
+        });
+        expect(Buffer.from(await served.arrayBuffer()).equals(mangled), what).toBe(true);
+      } else {
+        expect(response.status, what).toBe(400);
+        expect(known, what).toContain((await errorOf(response)).code);
+      }
+    }
   });
 
   describe('deletes', () => {

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { blobKey, manifestKey, tagKey, type UnitKey } from '@wharf/contracts';
+import { blobKey, manifestKey, tagKey, type CatalogUnit, type UnitKey } from '@wharf/contracts';
 import { RemoteError } from '@wharf/ports';
 import { Queries } from '@wharf/runtime';
 import { ManifestInvalidError, parseManifest, type ParsedManifest } from '@wharf/oci';
@@ -121,28 +121,42 @@ export class ManifestPushes {
     }
   }
 
+  /**
+   * Every referenced blob and child manifest must be in the catalog, and a blob at the size the manifest
+   * says: a wrong size would make every client's pull fail its verification.
+   */
   private async requireReferences(name: string, parsed: ParsedManifest): Promise<void> {
     const references = [
-      ...parsed.blobDigests.map((digest) => ({ kind: 'blob', key: blobKey(digest), digest })),
+      ...parsed.blobs.map((blob) => ({ kind: 'blob', key: blobKey(blob.digest), ...blob })),
       ...parsed.manifestDigests.map((digest) => ({ kind: 'manifest', key: manifestKey(digest), digest })),
     ];
-    const absent = (
-      await Promise.all(references.map(async (r) => ((await this.isRecorded(r.key)) ? [] : [r])))
-    ).flat();
-    if (absent.length === 0) return;
-    throw new RegistryError(
-      'MANIFEST_BLOB_UNKNOWN',
-      `manifest references content unknown to the registry: ${absent.map((r) => `${r.kind} ${r.digest}`).join(', ')}`,
-      { name, digests: absent.map((r) => r.digest) },
+    const found = await Promise.all(
+      references.map(async (reference) => ({ reference, unit: await this.recorded(reference.key) })),
     );
+    const absent = found.filter((f) => f.unit === undefined).map((f) => f.reference);
+    if (absent.length > 0) {
+      throw new RegistryError(
+        'MANIFEST_BLOB_UNKNOWN',
+        `manifest references content unknown to the registry: ${absent.map((r) => `${r.kind} ${r.digest}`).join(', ')}`,
+        { name, digests: absent.map((r) => r.digest) },
+      );
+    }
+    for (const { reference, unit } of found) {
+      const declared = 'size' in reference ? reference.size : undefined;
+      if (declared === undefined || unit?.size === undefined || unit.size === declared) continue;
+      throw new RegistryError(
+        'MANIFEST_INVALID',
+        `manifest invalid: it gives blob ${reference.digest} a size of ${declared} bytes, but it has ${unit.size}`,
+        { name, digest: reference.digest },
+      );
+    }
   }
 
-  private async isRecorded(key: UnitKey): Promise<boolean> {
+  private async recorded(key: UnitKey): Promise<CatalogUnit | undefined> {
     try {
-      await this.queries.ask('content.unit.get', { key });
-      return true;
+      return await this.queries.ask('content.unit.get', { key });
     } catch (error) {
-      if (error instanceof RemoteError && error.remoteName.endsWith('NotFoundError')) return false;
+      if (error instanceof RemoteError && error.remoteName.endsWith('NotFoundError')) return undefined;
       throw error;
     }
   }
