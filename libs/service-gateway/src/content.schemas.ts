@@ -108,6 +108,16 @@ export const CONTENT_SCHEMAS = {
     required: ['tag', 'digest'],
     properties: { tag: { type: 'string' }, digest: { type: 'string' } },
   },
+  ContainerRepositoryImportTarball: {
+    type: 'object',
+    description:
+      'A docker-archive or oci-archive tarball (as `skopeo copy` writes them): JSON with `artifact`, or a multipart ' +
+      'form with the archive in the field `file`.',
+    properties: {
+      artifact: href('The artifact holding the archive (upload it in chunks first for large archives).'),
+      file: { type: 'string', format: 'binary', description: 'The archive, in a multipart form.' },
+    },
+  },
   UnTagImage: { type: 'object', required: ['tag'], properties: { tag: { type: 'string' } } },
   ContainerRepositorySyncURL: {
     type: 'object',

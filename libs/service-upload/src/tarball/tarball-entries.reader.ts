@@ -1,0 +1,170 @@
+import { pipeline, type Readable } from 'node:stream';
+import { extract, type Header } from 'tar-stream';
+import { DigestMismatchError, type BlobStore } from '@wharf/ports';
+import { MAX_MANIFEST_BYTES } from '@wharf/oci';
+import { TarballInvalidError } from './tarball.errors.js';
+
+/** A regular file of the archive, now in the blob store. */
+export interface StoredEntry {
+  readonly digest: string;
+  readonly size: number;
+  /** The first bytes, enough to recognise gzip or zstd by their magic numbers. */
+  readonly head: Buffer;
+}
+
+/** What one pass over an archive leaves: every file's blob, and the small top-level metadata files' bytes. */
+export interface TarballEntries {
+  readonly files: ReadonlyMap<string, StoredEntry>;
+  readonly metadata: ReadonlyMap<string, Buffer>;
+}
+
+export interface TarballLimits {
+  /** No entry may claim more bytes than this (the archive's own size: an entry cannot be larger). */
+  readonly maxEntryBytes: number;
+  readonly maxEntries?: number;
+}
+
+/**
+ * The top-level files docker-archive and oci-archive describe their images with. They are held in memory,
+ * never stored, and like manifests they may not exceed MAX_MANIFEST_BYTES.
+ */
+const METADATA_FILES = new Set(['manifest.json', 'index.json', 'oci-layout', 'repositories']);
+const MAX_METADATA_BYTES = MAX_MANIFEST_BYTES;
+const DEFAULT_MAX_ENTRIES = 100_000;
+const HEAD_BYTES = 8;
+/** `blobs/<algorithm>/<hex>`: an OCI layout's content, stored under the digest its name claims. */
+const OCI_BLOB_PATH = /^blobs\/sha256\/([0-9a-f]{64})$/;
+
+/**
+ * Reads a tar stream once, streaming every regular file into the blob store (which hashes it and, for an OCI
+ * layout's `blobs/sha256/<hex>`, verifies the name) and keeping only the metadata files in memory. Entries a
+ * well-formed image archive never has — paths leaving the archive, links, devices, sizes beyond the archive's
+ * — refuse the whole archive, naming the entry. A blob stored before a later entry is refused stays
+ * unreferenced until orphan cleanup removes it, as a refused artifact's does.
+ */
+export async function readTarballEntries(
+  source: Readable,
+  blobs: BlobStore,
+  limits: TarballLimits,
+): Promise<TarballEntries> {
+  const files = new Map<string, StoredEntry>();
+  const metadata = new Map<string, Buffer>();
+  const seen = new Set<string>();
+  const maxEntries = limits.maxEntries ?? DEFAULT_MAX_ENTRIES;
+  let count = 0;
+  const tar = extract();
+  // Errors of either stream reach the loop below through the extractor, which pipeline destroys with them.
+  pipeline(source, tar, () => undefined);
+  try {
+    for await (const entry of tar) {
+      const header = entry.header;
+      const name = safeName(header.name);
+      if (++count > maxEntries) {
+        throw new TarballInvalidError(name, `the archive has more than ${maxEntries} entries`);
+      }
+      checkSize(name, header, limits.maxEntryBytes);
+      if (header.type === 'directory') {
+        entry.resume();
+        continue;
+      }
+      checkType(name, header);
+      if (seen.has(name)) throw new TarballInvalidError(name, 'appears twice in the archive');
+      seen.add(name);
+      if (METADATA_FILES.has(name)) {
+        metadata.set(name, await readMetadata(name, entry, header.size ?? 0));
+      } else {
+        files.set(name, await storeEntry(name, entry, blobs));
+      }
+    }
+  } catch (error) {
+    tar.destroy();
+    source.destroy();
+    throw asTarballError(error);
+  }
+  return { files, metadata };
+}
+
+/**
+ * The entry's path relative to the archive root: `./` prefixes and empty segments dropped; absolute paths
+ * and `..` refused, since a well-formed archive names nothing outside itself.
+ */
+export function safeName(raw: string): string {
+  if (raw.startsWith('/')) throw new TarballInvalidError(raw, 'absolute paths are not allowed');
+  const segments = raw.split('/').filter((segment) => segment !== '' && segment !== '.');
+  if (segments.includes('..')) throw new TarballInvalidError(raw, "paths with '..' are not allowed");
+  if (segments.length === 0) throw new TarballInvalidError(raw, 'the entry has no name');
+  if (/[\0-\x1f]/.test(raw)) throw new TarballInvalidError(raw, 'the name holds control characters');
+  return segments.join('/');
+}
+
+function checkSize(name: string, header: Header, maxEntryBytes: number): void {
+  const size = header.size ?? 0;
+  if (!Number.isSafeInteger(size) || size < 0 || size > maxEntryBytes) {
+    throw new TarballInvalidError(
+      name,
+      `its header claims ${size} bytes, more than the ${maxEntryBytes}-byte archive can hold`,
+    );
+  }
+}
+
+function checkType(name: string, header: Header): void {
+  if (header.type === 'file' || header.type === 'contiguous-file') return;
+  const kind =
+    header.type === 'symlink' || header.type === 'link'
+      ? `a ${header.type === 'link' ? 'hard link' : 'symbolic link'} (to ${JSON.stringify(header.linkname ?? '')})`
+      : `a ${header.type ?? 'unknown'} entry`;
+  throw new TarballInvalidError(
+    name,
+    `is ${kind}; an image archive holds only regular files and directories`,
+  );
+}
+
+async function readMetadata(name: string, entry: AsyncIterable<unknown>, size: number): Promise<Buffer> {
+  if (size > MAX_METADATA_BYTES) {
+    throw new TarballInvalidError(name, `${size} bytes is over the ${MAX_METADATA_BYTES}-byte limit`);
+  }
+  const chunks: Buffer[] = [];
+  for await (const chunk of entry) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+async function storeEntry(
+  name: string,
+  entry: AsyncIterable<unknown>,
+  blobs: BlobStore,
+): Promise<StoredEntry> {
+  const claimed = OCI_BLOB_PATH.exec(name);
+  const head: Buffer[] = [];
+  let headLength = 0;
+  const observed = (async function* () {
+    for await (const chunk of entry) {
+      if (headLength < HEAD_BYTES) {
+        head.push((chunk as Buffer).subarray(0, HEAD_BYTES - headLength));
+        headLength += head.at(-1)!.length;
+      }
+      yield chunk as Uint8Array;
+    }
+  })();
+  try {
+    const stored = await blobs.put(observed, claimed ? `sha256:${claimed[1]}` : undefined);
+    return { digest: stored.digest, size: stored.size, head: Buffer.concat(head) };
+  } catch (error) {
+    if (error instanceof DigestMismatchError) {
+      throw new TarballInvalidError(
+        name,
+        `its content has digest ${error.actual}, not the one its name claims`,
+      );
+    }
+    throw error;
+  }
+}
+
+/** tar-stream's own errors (bad checksums, a truncated archive) describe the archive as a whole. */
+function asTarballError(error: unknown): Error {
+  if (error instanceof TarballInvalidError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  if (/tar|header|unexpected end/i.test(message)) {
+    return new TarballInvalidError('', `not a readable tar archive: ${message}`);
+  }
+  return error instanceof Error ? error : new Error(message);
+}
