@@ -93,7 +93,8 @@ export function safeName(raw: string): string {
   const segments = raw.split('/').filter((segment) => segment !== '' && segment !== '.');
   if (segments.includes('..')) throw new TarballInvalidError(raw, "paths with '..' are not allowed");
   if (segments.length === 0) throw new TarballInvalidError(raw, 'the entry has no name');
-  if (/[\0-\x1f]/.test(raw)) throw new TarballInvalidError(raw, 'the name holds control characters');
+  if ([...raw].some((c) => c.charCodeAt(0) < 0x20))
+    throw new TarballInvalidError(raw, 'the name holds control characters');
   return segments.join('/');
 }
 

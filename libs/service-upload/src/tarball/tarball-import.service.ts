@@ -1,4 +1,3 @@
-import type { Readable } from 'node:stream';
 import { Injectable } from '@nestjs/common';
 import {
   artifactHref,
@@ -9,14 +8,10 @@ import {
   type UnitKey,
 } from '@wharf/contracts';
 import { BlobStore, RemoteError } from '@wharf/ports';
-import { MAX_MANIFEST_BYTES } from '@wharf/oci';
 import { Queries } from '@wharf/runtime';
 import { ArtifactsService } from '../artifacts.service.js';
-import { planDockerArchive } from './docker-archive.reader.js';
-import type { ImportPlan, ReadSmallEntry } from './import-plan.model.js';
-import { planOciArchive } from './oci-archive.reader.js';
-import { readTarballEntries, type TarballEntries } from './tarball-entries.reader.js';
-import { TarballInvalidError } from './tarball.errors.js';
+import type { ImportPlan } from './import-plan.model.js';
+import { planTarball } from './tarball.planner.js';
 
 /** Payload of the import task; the gateway keeps its own copy of the shape, as for the other tasks. */
 export interface ImportTarballTask {
@@ -45,7 +40,7 @@ export class TarballImportService {
     const artifact = this.artifacts.get(task.artifactId);
     try {
       await this.requireRepository(task.repositoryId);
-      const plan = await this.plan(await this.blobs.get(artifact.digest), artifact.size);
+      const plan = await planTarball(await this.blobs.get(artifact.digest), artifact.size, this.blobs);
       await this.record(plan);
       const { version, created } = await this.queries.ask('content.version.add', {
         repositoryId: task.repositoryId,
@@ -58,23 +53,6 @@ export class TarballImportService {
     }
   }
 
-  /** Reads and checks the whole archive; stores its files' bytes but records nothing. */
-  async plan(source: Readable, size: number): Promise<ImportPlan> {
-    const entries = await readTarballEntries(source, this.blobs, { maxEntryBytes: size });
-    const readSmall = this.smallEntryReader(entries);
-    let plan: ImportPlan;
-    if (entries.metadata.has('manifest.json')) plan = await planDockerArchive(entries, readSmall);
-    else if (entries.metadata.has('index.json')) plan = await planOciArchive(entries, readSmall);
-    else {
-      throw new TarballInvalidError(
-        '',
-        'the archive has neither manifest.json (docker-archive) nor index.json (oci-archive)',
-      );
-    }
-    if (plan.manifests.length === 0) throw new TarballInvalidError('', 'the archive holds no image');
-    return plan;
-  }
-
   /** Blobs first, then manifests children first: the catalog then never holds a manifest missing a part. */
   private async record(plan: ImportPlan): Promise<void> {
     for (const [digest, size] of plan.blobs) await this.queries.ask('content.blob.record', { digest, size });
@@ -84,22 +62,6 @@ export class TarballImportService {
         mediaType: manifest.mediaType,
       });
     }
-  }
-
-  private smallEntryReader(entries: TarballEntries): ReadSmallEntry {
-    return async (name) => {
-      const file = entries.files.get(name);
-      if (!file) throw new TarballInvalidError(name, 'the archive does not hold it');
-      if (file.size > MAX_MANIFEST_BYTES) {
-        throw new TarballInvalidError(
-          name,
-          `${file.size} bytes is over the ${MAX_MANIFEST_BYTES}-byte limit`,
-        );
-      }
-      const chunks: Buffer[] = [];
-      for await (const chunk of await this.blobs.get(file.digest)) chunks.push(chunk as Buffer);
-      return Buffer.concat(chunks);
-    };
   }
 
   private async requireRepository(id: string): Promise<void> {
