@@ -54,10 +54,14 @@ export async function readTarballEntries(
   let count = 0;
   const tar = extract();
   // Errors of either stream reach the loop below through the extractor, which pipeline destroys with them.
+  let archiveError: Error | undefined;
+  tar.on('error', (error: Error) => (archiveError ??= error));
   pipeline(source, tar, () => undefined);
+  let current = '';
   try {
     for await (const entry of tar) {
       const header = entry.header;
+      current = header.name;
       const name = safeName(header.name);
       if (++count > maxEntries) {
         throw new TarballInvalidError(name, `the archive has more than ${maxEntries} entries`);
@@ -79,7 +83,7 @@ export async function readTarballEntries(
   } catch (error) {
     tar.destroy();
     source.destroy();
-    throw asTarballError(error);
+    throw asTarballError(error, archiveError, current);
   }
   return { files, metadata };
 }
@@ -160,12 +164,19 @@ async function storeEntry(
   }
 }
 
-/** tar-stream's own errors (bad checksums, a truncated archive) describe the archive as a whole. */
-function asTarballError(error: unknown): Error {
+/**
+ * tar-stream's own errors (bad checksums, an archive ending mid-entry) describe the archive; the entry being
+ * read when it ended sees only its stream destroyed. Other errors (the blob store's) pass through as they are.
+ */
+function asTarballError(error: unknown, archiveError: Error | undefined, entry: string): Error {
   if (error instanceof TarballInvalidError) return error;
-  const message = error instanceof Error ? error.message : String(error);
-  if (/tar|header|unexpected end/i.test(message)) {
-    return new TarballInvalidError('', `not a readable tar archive: ${message}`);
+  const destroyed = error instanceof Error && error.name === 'StreamError' && /destroyed/.test(error.message);
+  if (archiveError !== undefined || destroyed || error === archiveError) {
+    const cause = (archiveError ?? (error as Error)).message;
+    return new TarballInvalidError(
+      '',
+      `not a readable tar archive${entry ? ` (it breaks off in or after ${JSON.stringify(entry)})` : ''}: ${cause}`,
+    );
   }
-  return error instanceof Error ? error : new Error(message);
+  return error instanceof Error ? error : new Error(String(error));
 }
