@@ -32,6 +32,7 @@ const METADATA_FILES = new Set(['manifest.json', 'index.json', 'oci-layout', 're
 const MAX_METADATA_BYTES = MAX_MANIFEST_BYTES;
 const DEFAULT_MAX_ENTRIES = 100_000;
 const HEAD_BYTES = 8;
+const MAX_LINK_HOPS = 8;
 /** `blobs/<algorithm>/<hex>`: an OCI layout's content, stored under the digest its name claims. */
 const OCI_BLOB_PATH = /^blobs\/sha256\/([0-9a-f]{64})$/;
 
@@ -49,6 +50,7 @@ export async function readTarballEntries(
 ): Promise<TarballEntries> {
   const files = new Map<string, StoredEntry>();
   const metadata = new Map<string, Buffer>();
+  const links = new Map<string, string>();
   const seen = new Set<string>();
   const maxEntries = limits.maxEntries ?? DEFAULT_MAX_ENTRIES;
   let count = 0;
@@ -74,7 +76,10 @@ export async function readTarballEntries(
       checkType(name, header);
       if (seen.has(name)) throw new TarballInvalidError(name, 'appears twice in the archive');
       seen.add(name);
-      if (METADATA_FILES.has(name)) {
+      if (header.type === 'symlink') {
+        links.set(name, linkTarget(name, header.linkname ?? ''));
+        entry.resume();
+      } else if (METADATA_FILES.has(name)) {
         metadata.set(name, await readMetadata(name, entry, header.size ?? 0));
       } else {
         files.set(name, await storeEntry(name, entry, blobs));
@@ -85,7 +90,44 @@ export async function readTarballEntries(
     source.destroy();
     throw asTarballError(error, archiveError, current);
   }
+  for (const [name, target] of links) files.set(name, resolveLink(name, target, files, links));
   return { files, metadata };
+}
+
+/**
+ * A symbolic link's target as an archive path. skopeo's docker-archives link the legacy `<id>/layer.tar` names
+ * to the layer files, so a link to a regular file inside the archive is an alias of it; a link out of the
+ * archive is refused.
+ */
+function linkTarget(name: string, linkname: string): string {
+  const refuse = () =>
+    new TarballInvalidError(name, `is a symbolic link to ${JSON.stringify(linkname)}, outside the archive`);
+  if (linkname === '' || linkname.startsWith('/')) throw refuse();
+  const segments = name.split('/').slice(0, -1);
+  for (const segment of linkname.split('/')) {
+    if (segment === '' || segment === '.') continue;
+    if (segment !== '..') segments.push(segment);
+    else if (segments.pop() === undefined) throw refuse();
+  }
+  return segments.join('/');
+}
+
+function resolveLink(
+  name: string,
+  target: string,
+  files: ReadonlyMap<string, StoredEntry>,
+  links: ReadonlyMap<string, string>,
+): StoredEntry {
+  let path = target;
+  for (let hops = 0; hops < MAX_LINK_HOPS && links.has(path); hops++) path = links.get(path)!;
+  const file = files.get(path);
+  if (!file || links.has(path)) {
+    throw new TarballInvalidError(
+      name,
+      `is a symbolic link to ${JSON.stringify(target)}, which is not a regular file of the archive`,
+    );
+  }
+  return file;
 }
 
 /**
@@ -113,10 +155,10 @@ function checkSize(name: string, header: Header, maxEntryBytes: number): void {
 }
 
 function checkType(name: string, header: Header): void {
-  if (header.type === 'file' || header.type === 'contiguous-file') return;
+  if (header.type === 'file' || header.type === 'contiguous-file' || header.type === 'symlink') return;
   const kind =
-    header.type === 'symlink' || header.type === 'link'
-      ? `a ${header.type === 'link' ? 'hard link' : 'symbolic link'} (to ${JSON.stringify(header.linkname ?? '')})`
+    header.type === 'link'
+      ? `a hard link (to ${JSON.stringify(header.linkname ?? '')})`
       : `a ${header.type ?? 'unknown'} entry`;
   throw new TarballInvalidError(
     name,

@@ -81,6 +81,22 @@ describe('reading docker-archive and oci-archive tarballs into an import plan', 
       ]);
     });
 
+    it('follows symbolic links to files inside the archive, as skopeo writes for the legacy layout', async () => {
+      const image = randomImage({ format: 'docker', layers: 1 });
+      const entries = dockerArchiveEntries([{ image, repoTags: ['app:1'] }]);
+      const layer = entries.find((e) => e.name.endsWith('layer.tar'))!;
+      const linked = entries.map((e) =>
+        e.name === 'manifest.json'
+          ? replace([e], 'manifest.json', e.bytes!.toString().replace(layer.name, 'legacy/layer.tar'))[0]!
+          : e,
+      );
+      const result = await planOf([
+        ...linked,
+        { name: 'legacy/layer.tar', type: 'symlink', linkname: `../${layer.name}` },
+      ]);
+      expect(result.blobs.has(image.layers[0]!.digest)).toBe(true);
+    });
+
     it('imports many images with several tags each (docker save style), and untagged ones', async () => {
       const [a, b, c] = [1, 2, 3].map(() => randomImage({ format: 'docker' }));
       const result = await planOf(
@@ -229,9 +245,19 @@ describe('reading docker-archive and oci-archive tarballs into an import plan', 
         /"\/etc\/passwd": absolute paths/,
       ],
       [
-        'a symbolic link',
+        'an absolute symbolic link',
         { name: 'evil', type: 'symlink', linkname: '/etc/passwd' },
-        /"evil": is a symbolic link \(to "\/etc\/passwd"\)/,
+        /"evil": is a symbolic link to "\/etc\/passwd", outside the archive/,
+      ],
+      [
+        'a symbolic link out of the archive',
+        { name: 'a/evil', type: 'symlink', linkname: '../../x' },
+        /"a\/evil": is a symbolic link to "..\/..\/x", outside the archive/,
+      ],
+      [
+        'a symbolic link to nothing',
+        { name: 'a/dangling', type: 'symlink', linkname: '../nothing' },
+        /"a\/dangling": is a symbolic link to "nothing", which is not a regular file/,
       ],
       ['a hard link', { name: 'evil', type: 'link', linkname: 'index.json' }, /"evil": is a hard link/],
       ['a character device', { name: 'tty', type: 'character-device' }, /"tty": is a character-device entry/],
