@@ -213,7 +213,7 @@ async function storeEntry(
 function asTarballError(error: unknown, archiveError: Error | undefined, entry: string): Error {
   if (error instanceof TarballInvalidError) return error;
   const destroyed = error instanceof Error && error.name === 'StreamError' && /destroyed/.test(error.message);
-  if (archiveError !== undefined || destroyed || error === archiveError) {
+  if (archiveError !== undefined || destroyed) {
     const cause = (archiveError ?? (error as Error)).message;
     return new TarballInvalidError(
       '',
