@@ -22,6 +22,7 @@ import { eventually, startAllInOne, type WharfDeployment } from './wharf-deploym
 const REPOSITORIES = '/pulp/api/v3/repositories/container/container/';
 const DISTRIBUTIONS = '/pulp/api/v3/distributions/container/container/';
 const ARTIFACTS = '/pulp/api/v3/artifacts/';
+const UPLOADS = '/pulp/api/v3/uploads/';
 const TAGS = '/pulp/api/v3/content/container/tags/';
 const MANIFESTS = '/pulp/api/v3/content/container/manifests/';
 
@@ -235,6 +236,44 @@ describe('tarball import through the REST API (all-in-one)', () => {
     }
   }, 120_000);
 
+  it('imports an archive sent in chunks as an upload, committing the upload in the same task', async () => {
+    const image2 = randomImage({ format: 'docker' });
+    const tar = await tarArchive(dockerArchiveEntries([{ image: image2, repoTags: ['chunked:1'] }]));
+    const upload = await json(await post(UPLOADS, { size: tar.length }), 201);
+    const third = Math.floor(tar.length / 3);
+    const put = (start: number, end: number) =>
+      wharf.api(upload.pulp_href as string, {
+        method: 'PUT',
+        headers: {
+          'Content-Type': 'application/octet-stream',
+          'Content-Range': `bytes ${start}-${end}/${tar.length}`,
+        },
+        body: tar.subarray(start, end + 1),
+      });
+    const href = await repository('from-upload');
+    expect((await put(third, tar.length - 1)).status).toBe(200);
+    // Not every byte yet: refused before any task runs.
+    expect(await json(await post(`${href}import_tarball/`, { upload: upload.pulp_href }), 400)).toEqual({
+      upload: [`The upload has ${tar.length - third} of its ${tar.length} bytes; send the rest first.`],
+    });
+    expect((await put(0, third - 1)).status).toBe(200);
+
+    const { task } = await json<{ task: string }>(
+      await post(`${href}import_tarball/`, { upload: upload.pulp_href }),
+      202,
+    );
+    const done = await finished(task);
+    expect(done.state, done.error?.description).toBe('completed');
+    expect(done.created_resources).toEqual([
+      expect.stringMatching(/^\/pulp\/api\/v3\/artifacts\/[\w-]+\/$/),
+      `${href}versions/1/`,
+    ]);
+    const artifact = await json(await wharf.api(done.created_resources[0]!), 200);
+    expect(artifact.sha256).toBe(sha256(tar).slice('sha256:'.length));
+    expect((await wharf.api(upload.pulp_href as string)).status).toBe(404);
+    expect(Object.keys(await tagsOf(`${href}versions/1/`))).toEqual(['1']);
+  }, 60_000);
+
   it.each<[string, () => Promise<ArchiveEntry[]>, RegExp]>([
     [
       "an entry with '..'",
@@ -270,7 +309,7 @@ describe('tarball import through the REST API (all-in-one)', () => {
   it('answers 400 without an archive and 404 for an unknown repository', async () => {
     const href = await repository('no-archive');
     expect(await json(await post(`${href}import_tarball/`, {}), 400)).toEqual({
-      artifact: ['Give an artifact, or send the file as `file`.'],
+      artifact: ['Give an artifact or an upload, or send the file as `file`.'],
     });
     expect(
       await json(

@@ -114,7 +114,10 @@ export const CONTENT_SCHEMAS = {
       'A docker-archive or oci-archive tarball (as `skopeo copy` writes them): JSON with `artifact`, or a multipart ' +
       'form with the archive in the field `file`.',
     properties: {
-      artifact: href('The artifact holding the archive (upload it in chunks first for large archives).'),
+      artifact: href('The artifact holding the archive.'),
+      upload: href(
+        'A complete upload holding the archive (sent in chunks, not committed): the task commits it into an artifact.',
+      ),
       file: { type: 'string', format: 'binary', description: 'The archive, in a multipart form.' },
     },
   },

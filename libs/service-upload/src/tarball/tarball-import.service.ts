@@ -10,13 +10,17 @@ import {
 import { BlobStore, RemoteError } from '@wharf/ports';
 import { Queries } from '@wharf/runtime';
 import { ArtifactsService } from '../artifacts.service.js';
+import { UploadsService } from '../uploads.service.js';
 import type { ImportPlan } from './import-plan.model.js';
 import { planTarball } from './tarball.planner.js';
 
 /** Payload of the import task; the gateway keeps its own copy of the shape, as for the other tasks. */
 export interface ImportTarballTask {
   readonly repositoryId: string;
+  /** The archive's artifact; with `uploadId`, the id the artifact committed from the upload gets. */
   readonly artifactId: string;
+  /** A complete, uncommitted upload holding the archive: the task commits it first. */
+  readonly uploadId?: string;
 }
 
 /** Pulp's name for the task (pulp_container's own tarball import is a different format; the name is ours). */
@@ -31,13 +35,20 @@ export const IMPORT_TARBALL_TASK = 'wharf.tasks.import_tarball';
 export class TarballImportService {
   constructor(
     private readonly artifacts: ArtifactsService,
+    private readonly uploads: UploadsService,
     private readonly blobs: BlobStore,
     private readonly queries: Queries,
   ) {}
 
-  /** The hrefs the task created: the new version (none when the archive added nothing new). */
+  /**
+   * The hrefs the task created: the artifact committed from an upload, and the new version (none when the
+   * archive added nothing new).
+   */
   async import(task: ImportTarballTask): Promise<string[]> {
-    const artifact = this.artifacts.get(task.artifactId);
+    const artifact =
+      task.uploadId === undefined
+        ? this.artifacts.get(task.artifactId)
+        : await this.uploads.commitAsUploaded(task.uploadId, task.artifactId, new Date());
     try {
       await this.requireRepository(task.repositoryId);
       const plan = await planTarball(await this.blobs.get(artifact.digest), artifact.size, this.blobs);
@@ -46,7 +57,10 @@ export class TarballImportService {
         repositoryId: task.repositoryId,
         units: unitsOf(plan),
       });
-      return created ? [repositoryVersionHref(version.repositoryId, version.number)] : [];
+      return [
+        ...(task.uploadId === undefined ? [] : [artifactHref(artifact.id)]),
+        ...(created ? [repositoryVersionHref(version.repositoryId, version.number)] : []),
+      ];
     } catch (error) {
       const cause = error instanceof Error ? error.message : String(error);
       throw new Error(`tarball ${artifactHref(artifact.id)} (${artifact.digest}): ${cause}`);
