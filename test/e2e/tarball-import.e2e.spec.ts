@@ -17,7 +17,7 @@ import {
   writeOciLayout,
   type ArchiveEntry,
 } from '@wharf/testing';
-import { eventually, startAllInOne, type WharfDeployment } from './wharf-deployments.js';
+import { eventually, startAllInOne, startMultiProcess, type WharfDeployment } from './wharf-deployments.js';
 
 const REPOSITORIES = '/pulp/api/v3/repositories/container/container/';
 const DISTRIBUTIONS = '/pulp/api/v3/distributions/container/container/';
@@ -324,4 +324,52 @@ describe('tarball import through the REST API (all-in-one)', () => {
     const unknown = `${REPOSITORIES}00000000-0000-4000-8000-000000000000/import_tarball/`;
     expect((await post(unknown, { artifact: `${ARTIFACTS}x/` })).status).toBe(404);
   });
+});
+
+/** The same import where every service is its own process: the archive in S3, the task over NATS. */
+describe('tarball import through the REST API (multi-process)', () => {
+  let wharf: WharfDeployment;
+
+  beforeAll(async () => {
+    wharf = await startMultiProcess();
+  }, 120_000);
+
+  afterAll(async () => {
+    await wharf?.stop();
+  });
+
+  it('imports an oci-archive sent as a file into one tagged version', async () => {
+    const index = multiPlatformImage([
+      { os: 'linux', architecture: 'amd64' },
+      { os: 'linux', architecture: 's390x' },
+    ]);
+    const tar = await tarArchive(ociLayoutEntries([{ manifest: index, refName: 'v2' }]));
+    const created = await wharf.api(REPOSITORIES, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ name: 'multi-process-import' }),
+    });
+    const href = ((await created.json()) as Json).pulp_href as string;
+    const form = new FormData();
+    form.set('file', new Blob([tar]), 'archive.tar');
+    const posted = await wharf.api(`${href}import_tarball/`, { method: 'POST', body: form });
+    expect(posted.status).toBe(202);
+    const { task } = (await posted.json()) as { task: string };
+    const done = await eventually(
+      `task ${task}`,
+      async () => {
+        const state = (await (await wharf.api(task)).json()) as TaskJson;
+        return ['completed', 'failed', 'canceled'].includes(state.state) ? state : undefined;
+      },
+      60_000,
+    );
+    expect(done.state, done.error?.description).toBe('completed');
+    expect(done.created_resources).toEqual([`${href}versions/1/`]);
+    const tags = (await (
+      await wharf.api(`${TAGS}?repository_version=${encodeURIComponent(`${href}versions/1/`)}`)
+    ).json()) as { results: { name: string; tagged_manifest: string }[] };
+    expect(tags.results.map((t) => [t.name, t.tagged_manifest])).toEqual([
+      ['v2', `${MANIFESTS}${index.digest}/`],
+    ]);
+  }, 120_000);
 });
