@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   blobsOf,
   dockerArchiveEntries,
+  fixtureManifest,
   manifestsOf,
   multiPlatformImage,
   ociLayoutEntries,
@@ -275,6 +276,38 @@ describe('tarball import through the REST API (all-in-one)', () => {
   }, 60_000);
 
   it.each<[string, () => Promise<ArchiveEntry[]>, RegExp]>([
+    [
+      'a symbolic link out of the archive',
+      async () => [
+        ...ociLayoutEntries([{ manifest: randomImage(), refName: 'x' }]),
+        { name: 'blobs/evil', type: 'symlink', linkname: '../../etc/passwd' },
+      ],
+      /entry "blobs\/evil": is a symbolic link to "..\/..\/etc\/passwd", outside the archive/,
+    ],
+    [
+      'a blob whose bytes do not match its name',
+      async () => {
+        const image = randomImage();
+        const layer = `blobs/sha256/${image.layers[0]!.digest.slice('sha256:'.length)}`;
+        return ociLayoutEntries([{ manifest: image, refName: 'x' }]).map((entry) =>
+          entry.name === layer ? { ...entry, bytes: Buffer.from('not the layer') } : entry,
+        );
+      },
+      /entry "blobs\/sha256\/\w+": its content has digest sha256:\w+, not the one its name claims/,
+    ],
+    [
+      'a manifest over 4 MiB',
+      async () => {
+        const big = randomImage({ annotations: { padding: 'x'.repeat(4 * 1024 * 1024) } });
+        return ociLayoutEntries([{ manifest: big, refName: 'big' }]);
+      },
+      /entry "blobs\/sha256\/\w+": 4\d{6} bytes is over the 4194304-byte limit/,
+    ],
+    [
+      'JSON that is not a manifest',
+      async () => ociLayoutEntries([{ manifest: fixtureManifest({ hello: 'world' }), refName: 'x' }]),
+      /entry "blobs\/sha256\/\w+": is not a valid manifest/,
+    ],
     [
       "an entry with '..'",
       async () => [
