@@ -39,8 +39,8 @@ const OCI_BLOB_PATH = /^blobs\/sha256\/([0-9a-f]{64})$/;
 /**
  * Reads a tar stream once, streaming every regular file into the blob store (which hashes it and, for an OCI
  * layout's `blobs/sha256/<hex>`, verifies the name) and keeping only the metadata files in memory. Entries a
- * well-formed image archive never has — paths leaving the archive, links, devices, sizes beyond the archive's
- * — refuse the whole archive, naming the entry. A blob stored before a later entry is refused stays
+ * well-formed image archive never has — paths leaving the archive, hard links, symbolic links out of it,
+ * devices, sizes beyond the archive's — refuse the whole archive, naming the entry. A blob stored before a later entry is refused stays
  * unreferenced until orphan cleanup removes it, as a refused artifact's does.
  */
 export async function readTarballEntries(
