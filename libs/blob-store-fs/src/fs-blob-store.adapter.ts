@@ -142,7 +142,7 @@ export class FsBlobStore extends BlobStore {
     return { uploadId, parts, size, createdAt: new Date(info.createdAt) };
   }
 
-  async completeUpload(uploadId: string, expectedDigest: string): Promise<BlobInfo> {
+  async completeUpload(uploadId: string, expectedDigest?: string): Promise<BlobInfo> {
     const { parts } = await this.uploadStatus(uploadId);
     const staging = await this.stage(this.joinParts(uploadId, parts));
     try {

@@ -144,7 +144,7 @@ export class S3BlobStore extends BlobStore {
     return this.sessions.status(uploadId);
   }
 
-  async completeUpload(uploadId: string, expectedDigest: string): Promise<BlobInfo> {
+  async completeUpload(uploadId: string, expectedDigest?: string): Promise<BlobInfo> {
     const session = await this.sessions.read(uploadId);
     const parts = await this.sessions.parts(uploadId);
     const joinedKey = this.keys.joinedUploadKey(uploadId);

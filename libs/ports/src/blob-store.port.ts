@@ -111,9 +111,10 @@ export abstract class BlobStore {
 
   /**
    * Joins the parts in part-number order, verifies the result against `expectedDigest` and makes it visible
-   * under that digest; on mismatch throws DigestMismatchError and the upload is gone.
+   * under that digest; on mismatch throws DigestMismatchError and the upload is gone. Without `expectedDigest`
+   * (bytes whose digest the caller learns only now, as with `put`), the computed digest names the object.
    */
-  abstract completeUpload(uploadId: string, expectedDigest: string): Promise<BlobInfo>;
+  abstract completeUpload(uploadId: string, expectedDigest?: string): Promise<BlobInfo>;
 
   abstract abortUpload(uploadId: string): Promise<void>;
 

@@ -108,6 +108,19 @@ export const CONTENT_SCHEMAS = {
     required: ['tag', 'digest'],
     properties: { tag: { type: 'string' }, digest: { type: 'string' } },
   },
+  ContainerRepositoryImportTarball: {
+    type: 'object',
+    description:
+      'A docker-archive or oci-archive tarball (as `skopeo copy` writes them): JSON with `artifact`, or a multipart ' +
+      'form with the archive in the field `file`.',
+    properties: {
+      artifact: href('The artifact holding the archive.'),
+      upload: href(
+        'A complete upload holding the archive (sent in chunks, not committed): the task commits it into an artifact.',
+      ),
+      file: { type: 'string', format: 'binary', description: 'The archive, in a multipart form.' },
+    },
+  },
   UnTagImage: { type: 'object', required: ['tag'], properties: { tag: { type: 'string' } } },
   ContainerRepositorySyncURL: {
     type: 'object',

@@ -5,6 +5,7 @@ import { RemotesController } from './remotes.controller.js';
 import { AuditController } from './audit.controller.js';
 import { TasksController } from './tasks.controller.js';
 import { RepositoryActionsController } from './repository-actions.controller.js';
+import { TarballImportController } from './tarball-import.controller.js';
 import { VersionsController } from './versions.controller.js';
 import { BlobsController, ManifestsController, TagsController } from './content.controller.js';
 import {
@@ -33,6 +34,7 @@ import { ArtifactsController } from './artifacts.controller.js';
     RepositoriesController,
     RemotesController,
     RepositoryActionsController,
+    TarballImportController,
     VersionsController,
     BlobsController,
     ManifestsController,

@@ -64,10 +64,10 @@ interface SyncTaskPayload {
   readonly mirror: boolean;
 }
 
-const TAGS = ['Repositories: Container'];
-const REPOSITORY_HREF = 'container_container_repository_href';
+export const TAGS = ['Repositories: Container'];
+export const REPOSITORY_HREF = 'container_container_repository_href';
 /** Every action answers alike: queued as a task, or refused before it is queued. */
-const QUEUED_ACTION_RESPONSES = {
+export const QUEUED_ACTION_RESPONSES = {
   '202': 'AsyncOperationResponse',
   '400': 'ValidationErrorResponse',
   '404': 'ErrorDetailResponse',

@@ -6,6 +6,8 @@ import { ArtifactContentTasksHandler } from './artifact-content-tasks.handler.js
 import { ArtifactDirectory } from './artifact-directory.projection.js';
 import { ArtifactsService } from './artifacts.service.js';
 import { UploadDirectory } from './upload-directory.projection.js';
+import { TarballImportService } from './tarball/tarball-import.service.js';
+import { TarballImportTasksHandler } from './tarball/tarball-import-tasks.handler.js';
 import { UploadExpirySweeper } from './upload-expiry.sweeper.js';
 import { UploadQueriesHandler } from './upload-queries.handler.js';
 import { ArtifactStreams, UploadStreams } from './upload.streams.js';
@@ -14,7 +16,7 @@ import { UploadsService } from './uploads.service.js';
 
 /**
  * The upload service: owner of upload sessions and artifacts. Reads and session bookkeeping answer bus
- * queries; commits and content created from artifacts run as tasks on the `upload` worker; a sweep aborts
+ * queries; commits, content created from artifacts and tarball imports run as tasks on the `upload` worker; a sweep aborts
  * abandoned uploads.
  */
 @Module({
@@ -31,6 +33,8 @@ import { UploadsService } from './uploads.service.js';
     UploadTasksHandler,
     ArtifactContentService,
     ArtifactContentTasksHandler,
+    TarballImportService,
+    TarballImportTasksHandler,
     UploadQueriesHandler,
     UploadExpirySweeper,
   ],

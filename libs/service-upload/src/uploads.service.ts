@@ -130,7 +130,31 @@ export class UploadsService {
       // A run that completed the blob upload but crashed before recording it finds the session gone.
       if (!(error instanceof UploadNotFoundError && (await this.blobs.stat(digest)))) throw error;
     }
-    const artifact = await this.artifacts.record(digest, at, task.artifactId);
+    return this.recordCommit(upload, digest, task.artifactId, at);
+  }
+
+  /**
+   * Commits a complete upload whose digest the client never gave (an archive imported straight from an
+   * upload): the blob store names the joined bytes by the digest it computes. Running it again after the
+   * commit was recorded returns the same artifact.
+   */
+  async commitAsUploaded(uploadId: string, artifactId: string, at: Date): Promise<ArtifactView> {
+    const upload = this.existing(uploadId);
+    if (upload.status === 'committed' && upload.artifactId) return this.artifacts.get(upload.artifactId);
+    if (upload.status !== 'open') throw new UploadClosedError(upload);
+    this.assertComplete(upload);
+    await this.assertPartsStored(upload);
+    const stored = await this.blobs.completeUpload(upload.blobUploadId);
+    return this.recordCommit(upload, stored.digest, artifactId, at);
+  }
+
+  private async recordCommit(
+    upload: Upload,
+    digest: string,
+    artifactId: string,
+    at: Date,
+  ): Promise<ArtifactView> {
+    const artifact = await this.artifacts.record(digest, at, artifactId);
     const { lastGlobalPosition } = await this.streams.execute(upload.uploadId, {
       type: 'CommitUpload',
       uploadId: upload.uploadId,

@@ -6,3 +6,4 @@ export * from './contracts/message-bus.contract.js';
 export * from './fixtures/images.js';
 export * from './contracts/content-index.contract.js';
 export * from './registry.js';
+export * from './fixtures/archives.js';

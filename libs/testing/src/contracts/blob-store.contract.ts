@@ -320,6 +320,18 @@ export function blobStoreContract(adapterName: string, open: () => Promise<Opene
         expect(await digestOfStream(await store.get(expected))).toBe(expected);
       });
 
+      it('completes a session without an expected digest under the digest of its bytes', async () => {
+        const parts = [fullPart(), randomBytes(77)];
+        const whole = Buffer.concat(parts);
+        const { uploadId } = await store.createUpload();
+        await store.putUploadPart(uploadId, 2, chunksOf(parts[1]!, 10));
+        await store.putUploadPart(uploadId, 1, chunksOf(parts[0]!, 65_536));
+
+        expect(await store.completeUpload(uploadId)).toEqual({ digest: digestOf(whole), size: whole.length });
+        expectBytes(await readAll(await store.get(digestOf(whole))), whole);
+        await expect(store.uploadStatus(uploadId)).rejects.toBeInstanceOf(UploadNotFoundError);
+      });
+
       it('completes a session without parts as the empty blob', async () => {
         const { uploadId } = await store.createUpload();
 
