@@ -1,4 +1,4 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { ApiError } from './api-client.js';
 import { registerConfigCommands } from './commands/config.js';
 import { registerContentCommands } from './commands/content.js';
@@ -18,6 +18,9 @@ export function buildProgram(): Command {
     .version(VERSION)
     // Usage mistakes throw instead of exiting, so main maps them to exit code 2.
     .exitOverride()
+    // Program options stop at the subcommand, so a subcommand's own `--version` or `--name` is its own;
+    // every command repeats the global options below, so they work after the subcommand too.
+    .enablePositionalOptions()
     .showHelpAfterError('(run with --help for usage)')
     .option('--url <url>', 'server URL (env WHARF_URL)')
     .option('--username <name>', 'username (env WHARF_USERNAME)')
@@ -49,7 +52,30 @@ export function buildProgram(): Command {
       else if (shell === 'zsh') process.stdout.write(zshCompletion(program));
       else throw new UsageError(`No completion for '${shell}': use bash or zsh.`);
     });
+  for (const leaf of leaves(program)) addGlobalOptions(leaf);
   return program;
+}
+
+function leaves(command: Command): Command[] {
+  return command.commands.length ? command.commands.flatMap(leaves) : [command];
+}
+
+const GLOBAL_OPTIONS: readonly [flags: string, description: string, hidden: boolean][] = [
+  ['--url <url>', 'server URL (env WHARF_URL)', true],
+  ['--username <name>', 'username (env WHARF_USERNAME)', true],
+  ['--password <password>', 'password (env WHARF_PASSWORD)', true],
+  ['--profile <name>', 'config file profile (env WHARF_PROFILE)', true],
+  ['--json', 'print JSON for scripts instead of tables', false],
+];
+
+function addGlobalOptions(command: Command): void {
+  for (const [flags, description, hidden] of GLOBAL_OPTIONS) {
+    const option = new Option(flags, description);
+    if (command.options.some((existing) => existing.long === option.long)) {
+      throw new Error(`wharf ${command.name()}: ${option.long} would hide the global option of that name`);
+    }
+    command.addOption(hidden ? option.hideHelp() : option);
+  }
 }
 
 /** Runs the command line and returns the exit code; every error becomes one line on stderr. */

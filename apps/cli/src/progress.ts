@@ -49,7 +49,10 @@ const isBytes = (report: ProgressReport) => report.code.endsWith('.bytes');
  * The line for a task's reports. Item stages (tags, manifests, blobs, ...) run one after another, so the bar
  * follows the stage at work (the last one started), and the bytes moved so far ride along.
  */
-export function describeReports(reports: readonly ProgressReport[]): string {
+export function describeReports(
+  reports: readonly ProgressReport[],
+  task: { name: string; state: string },
+): string {
   const items = reports.filter((report) => !isBytes(report));
   const current =
     [...items].reverse().find((report) => report.state === 'running') ??
@@ -60,7 +63,11 @@ export function describeReports(reports: readonly ProgressReport[]): string {
     const count = current.total === null ? `${current.done}` : `${current.done}/${current.total}`;
     parts.push(`${bar(current.done, current.total)} ${current.message} ${count}`);
   } else {
-    parts.push(`${bar(0, null)} waiting`);
+    // Tasks without reports (commits, small changes) show what they are and their state.
+    const finished = task.state === 'completed';
+    parts.push(
+      `${finished ? bar(1, 1) : bar(0, null)} ${task.name.split('.').pop()!.replaceAll('_', ' ')} ${task.state}`,
+    );
   }
   if (bytes && bytes.done > 0) parts.push(formatBytes(bytes.done));
   return parts.join(', ');

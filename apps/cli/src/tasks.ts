@@ -29,7 +29,7 @@ export async function waitForTask(
 ): Promise<Task> {
   for (;;) {
     const task = await client.get<Task>(href);
-    bar.update(describeReports(task.progress_reports ?? []));
+    bar.update(describeReports(task.progress_reports ?? [], task));
     if (FINAL_STATES.has(task.state)) {
       bar.finish();
       if (task.state === 'failed' || task.state === 'canceled') {

@@ -15,7 +15,7 @@ const COLUMNS = [
 
 /** Options shared by create and update; on update every one is optional. */
 function remoteOptions(command: Command, creating: boolean): Command {
-  const url = '--url <url>';
+  const url = '--remote-url <url>';
   const upstream = '--upstream-name <name>';
   (creating
     ? command
@@ -44,11 +44,20 @@ function boolean(value: string): boolean {
   throw new UsageError(`'${value}' is not true or false`);
 }
 
+/** `os/architecture[/variant]`, as docker and podman spell a platform. */
+function platform(text: string): Json {
+  const [os, architecture, variant, ...rest] = text.split('/');
+  if (!os || !architecture || rest.length) {
+    throw new UsageError(`'${text}' is not a platform: write os/architecture[/variant], e.g. linux/arm64/v8`);
+  }
+  return variant ? { os, architecture, variant } : { os, architecture };
+}
+
 function remoteBody(options: Record<string, unknown>): Json {
   const body: Json = {};
   const copy: Record<string, string> = {
     name: 'name',
-    url: 'url',
+    remoteUrl: 'url',
     upstreamName: 'upstream_name',
     includeTags: 'include_tags',
     excludeTags: 'exclude_tags',
@@ -57,11 +66,11 @@ function remoteBody(options: Record<string, unknown>): Json {
     remotePassword: 'password',
     tlsValidation: 'tls_validation',
     downloadConcurrency: 'download_concurrency',
-    platforms: 'platforms',
   };
   for (const [option, field] of Object.entries(copy)) {
     if (options[option] !== undefined) body[field] = options[option];
   }
+  if (Array.isArray(options.platforms)) body.platforms = (options.platforms as string[]).map(platform);
   if (typeof options.caCert === 'string') body.ca_cert = readFileSync(options.caCert, 'utf8');
   return body;
 }
