@@ -73,12 +73,14 @@ export function describeReports(
   return parts.join(', ');
 }
 
-/** What a finished task did, counted from its reports: `tags 2, manifests 3, blobs 5, 1.2 MiB`. */
+/** What a finished task did, counted from its reports: `tags 2, manifests 3, blobs 5, 1.2 MiB, content 10`. */
 export function summarizeReports(reports: readonly ProgressReport[]): string {
   const parts = reports
     .filter((report) => report.done > 0)
     .map((report) =>
-      isBytes(report) ? formatBytes(report.done) : `${report.message.toLowerCase()} ${report.done}`,
+      isBytes(report)
+        ? formatBytes(report.done)
+        : `${report.message.split(' ').pop()!.toLowerCase()} ${report.done}`,
     );
   return parts.join(', ');
 }
