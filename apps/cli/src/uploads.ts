@@ -111,9 +111,9 @@ export async function resumeUpload(
   const received = chunksOf(upload);
   // Chunks must fall on the grid the upload started with; the largest received chunk shows it too.
   const chunkSize =
-    remembered?.chunk_size ??
     options.chunkSize ??
-    Math.max(DEFAULT_CHUNK_SIZE, ...received.map((c) => c.size));
+    remembered?.chunk_size ??
+    (received.length ? Math.max(...received.map((c) => c.size)) : DEFAULT_CHUNK_SIZE);
   const state: UploadState = {
     upload: href,
     file: path,
