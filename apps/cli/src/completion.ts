@@ -51,7 +51,7 @@ complete -o default -F _wharf wharf
 
 export function zshCompletion(program: Command): string {
   return `#compdef wharf
-# wharf zsh completion: eval "$(wharf completion zsh)" or save it as _wharf on your $fpath
+# wharf zsh completion: eval "$(wharf completion zsh)" in ~/.zshrc
 autoload -U +X bashcompinit && bashcompinit
 ${bashCompletion(program)}`;
 }
