@@ -3,6 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { randomImage } from '@wharf/testing';
 import { eventually, startAllInOne, type WharfDeployment } from './wharf-deployments.js';
 import { cliFor, type Cli } from './cli-runner.js';
 
@@ -86,6 +87,40 @@ describe('wharf CLI: chunked, resumable uploads', () => {
     expect(result.created_resources).toContainEqual(expect.stringMatching(/\/versions\/1\/$/));
     const blobs = await cli.json<{ digest: string }[]>(['content', 'blobs', '--repository', 'uploaded']);
     expect(blobs.map((b) => b.digest)).toEqual([`sha256:${file.sha256}`]);
+  });
+
+  it('pushes an image by uploads: its blobs, then its manifest, tagged in the repository', async () => {
+    const image = randomImage({ layers: 2 });
+    await cli.json(['repository', 'create', 'pushed']);
+    for (const blob of [image.config, ...image.layers]) {
+      const path = join(files, blob.digest.replace(':', '-'));
+      writeFileSync(path, blob.bytes);
+      await cli.json(['upload', 'file', path, '--as', 'blob', '--repository', 'pushed']);
+    }
+    const manifestPath = join(files, 'manifest.json');
+    writeFileSync(manifestPath, image.bytes);
+    const uploaded = await cli.run([
+      'upload',
+      'file',
+      manifestPath,
+      '--as',
+      'manifest',
+      '--repository',
+      'pushed',
+      '--tag',
+      'v1',
+    ]);
+    expect(uploaded.code, uploaded.stderr).toBe(0);
+    expect(uploaded.stdout).toMatch(/^Upload completed in .*; created .*\/versions\/4\//m);
+    const tags = await cli.json<{ name: string; tagged_manifest: string }[]>([
+      'content',
+      'tags',
+      '--repository',
+      'pushed',
+    ]);
+    expect(tags.map((t) => t.name)).toEqual(['v1']);
+    const manifest = await cli.json<{ digest: string }>(['content', 'show', tags[0]!.tagged_manifest]);
+    expect(manifest.digest).toBe(image.digest);
   });
 
   it('leaves a resumable upload on Ctrl-C; resume sends only the missing chunks and commits the right sha256', async () => {
