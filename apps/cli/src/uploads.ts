@@ -134,7 +134,6 @@ async function sendAndFinish(context: Context, state: UploadState, wait: boolean
   const started = Date.now();
   const progress = new ProgressBar(process.stderr, !output.json && Boolean(process.stderr.isTTY));
   const sent = await sendChunks(client, state, progress, (line) => output.note(line));
-  const sha256 = await sha256Of(state.file);
   if (state.purpose.kind === 'import-tarball') {
     const repository = await hrefOf(client, 'repository', state.purpose.repository);
     const operation = await client.post<AsyncOperation>(`${repository}import_tarball/`, {
@@ -144,6 +143,8 @@ async function sendAndFinish(context: Context, state: UploadState, wait: boolean
     await finishOperation(client, output, operation, { wait, label: 'Import' });
     return;
   }
+  // Read again rather than hashed while sending: a resumed upload sends only some of the bytes.
+  const sha256 = await sha256Of(state.file);
   const commit = await client.post<AsyncOperation>(`${state.upload}commit/`, { sha256 });
   rmSync(statePath(state.upload), { force: true });
   if (!wait) {

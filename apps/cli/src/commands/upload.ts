@@ -36,7 +36,11 @@ export function registerUploadCommands(program: Command): void {
     .option('--chunk-size <size>', 'bytes per chunk (default 8MiB; at least 5MiB on S3)', byteSize)
     .option('--no-wait', 'do not wait for the commit task')
     .action(async (file: string, options, command: Command) => {
-      await uploadFile(contextOf(command), file, purposeOf(options), options);
+      const purpose = purposeOf(options);
+      // The blob or manifest is made from the committed artifact, so it cannot be asked for without waiting.
+      if (!options.wait && purpose.kind !== 'artifact')
+        throw new UsageError('--no-wait makes an artifact only.');
+      await uploadFile(contextOf(command), file, purpose, options);
     });
 
   upload
