@@ -206,6 +206,26 @@ describe('wharf CLI: sync, content and repository versions', () => {
     expect(await tagNames('tags-copy')).toEqual([]);
     expect((await cli.run(['repository', 'add', 'manifests-copy', v1Tag!.pulp_href])).code).toBe(0);
     expect(await tagNames('manifests-copy')).toEqual(['v1']);
+
+    // modify takes exactly the units named, without following references.
+    expect((await cli.run(['repository', 'modify', 'manifests-copy', '--remove', '*'])).code).toBe(0);
+    expect(await manifestDigests('manifests-copy')).toEqual([]);
+    const [v2Manifest] = await cli.json<ManifestJson[]>([
+      'content',
+      'manifests',
+      '--digest',
+      images.v2!.digest,
+    ]);
+    const modified = await cli.run([
+      'repository',
+      'modify',
+      'manifests-copy',
+      '--add',
+      v2Manifest!.pulp_href,
+    ]);
+    expect(modified.code, modified.stderr).toBe(0);
+    expect(await manifestDigests('manifests-copy')).toEqual([images.v2!.digest]);
+    expect((await cli.run(['repository', 'modify', 'manifests-copy'])).code).toBe(2);
   });
 
   it('removes what upstream deleted only with --mirror', async () => {

@@ -280,6 +280,28 @@ export function registerRepositoryCommands(program: Command): void {
 
   noWait(
     repository
+      .command('modify')
+      .description('add and remove content units in one new version (no dependencies followed)')
+      .argument('<repository>', 'name or href')
+      .option('--add <hrefs>', 'content hrefs to add (comma-separated, repeatable)', list)
+      .option('--remove <hrefs>', "content hrefs to remove, or '*' for all", list)
+      .option('--base-version <number>', 'start from this version instead of the latest', integer),
+  ).action(async (reference: string, options, command: Command) => {
+    const { client, output } = contextOf(command);
+    if (!options.add && !options.remove) throw new UsageError('Give --add, --remove or both.');
+    const body: Json = {};
+    if (options.add) body.add_content_units = options.add;
+    if (options.remove) body.remove_content_units = options.remove;
+    if (options.baseVersion !== undefined) {
+      body.base_version = await versionHref(client, reference, options.baseVersion);
+    }
+    const href = await hrefOf(client, 'repository', reference);
+    const operation = await client.post<AsyncOperation>(`${href}modify/`, body);
+    await finishOperation(client, output, operation, { wait: options.wait, label: 'Modify' });
+  });
+
+  noWait(
+    repository
       .command('import-tarball')
       .description('import a docker-archive or oci-archive tarball (uploaded in resumable chunks)')
       .argument('<repository>', 'name or href')
