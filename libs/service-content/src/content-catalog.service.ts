@@ -8,6 +8,7 @@ import {
   unitTypeOf,
   type CatalogUnit,
   type ManifestUnit,
+  type OnDemandSource,
   type UnitKey,
   type UnitType,
 } from '@wharf/contracts';
@@ -66,13 +67,19 @@ export class ContentCatalogService {
     });
   }
 
-  /** Records a blob whose bytes the blob store holds, with the size it holds them at. */
-  async recordBlob(digest: string, size: number, at: Date): Promise<CatalogUnit> {
+  /**
+   * Records a blob whose bytes the blob store holds, with the size it holds them at; or, with `onDemand`, a
+   * blob whose bytes are fetched from that source when first pulled (sync policy on_demand). Such a blob is
+   * content like any other (versions, diffs and copies hold it); only the registry needs to know that its
+   * bytes may still be upstream. Bytes already stored must still have the size given.
+   */
+  async recordBlob(digest: string, size: number, at: Date, onDemand?: OnDemandSource): Promise<CatalogUnit> {
     if (!isDigest(digest)) throw new BlobNotStoredError(String(digest), 'is not a digest');
+    if (onDemand !== undefined) checkOnDemandSource(digest, size, onDemand);
     return this.gate.shared(async () => {
       const stored = await this.blobs.stat(digest);
-      if (!stored) throw new BlobNotStoredError(digest, 'is not in the blob store');
-      if (stored.size !== size) {
+      if (!stored && onDemand === undefined) throw new BlobNotStoredError(digest, 'is not in the blob store');
+      if (stored && stored.size !== size) {
         throw new BlobNotStoredError(digest, `has ${stored.size} bytes in the blob store, not ${size}`);
       }
       return this.recordOnce(blobKey(digest), at, async () => ({
@@ -82,6 +89,9 @@ export class ContentCatalogService {
         size,
         references: [],
         createdAt: at.toISOString(),
+        ...(onDemand !== undefined && {
+          onDemand: { remoteId: onDemand.remoteId, upstreamName: onDemand.upstreamName },
+        }),
       }));
     });
   }
@@ -213,6 +223,18 @@ export class ContentCatalogService {
   private async otherTypesOf(digest: string, expected: UnitType): Promise<UnitType[]> {
     const units = await this.index.findByDigest(digest);
     return [...new Set(units.map((unit) => unit.type))].filter((type) => type !== 'tag' && type !== expected);
+  }
+}
+
+function checkOnDemandSource(digest: string, size: number, source: OnDemandSource): void {
+  if (!Number.isSafeInteger(size) || size < 0) {
+    throw new BlobNotStoredError(digest, `cannot be recorded on demand with size ${String(size)}`);
+  }
+  if (typeof source.remoteId !== 'string' || source.remoteId === '') {
+    throw new BlobNotStoredError(digest, 'cannot be recorded on demand without the remote to fetch it from');
+  }
+  if (typeof source.upstreamName !== 'string' || source.upstreamName === '') {
+    throw new BlobNotStoredError(digest, 'cannot be recorded on demand without the upstream repository name');
   }
 }
 
