@@ -133,6 +133,11 @@ export interface ModifyVersionRequest extends VersionWriteRequest {
   readonly remove?: readonly UnitKey[] | '*';
   /** The version the change applies to (Pulp's base_version); default the latest. */
   readonly baseVersion?: number;
+  /**
+   * Manifests that lists being added list but that stay out of the version (a sync's platforms filter):
+   * the list is added without them, and without what only they reference.
+   */
+  readonly leftOut?: readonly UnitKey[];
 }
 
 export interface AddUnitsRequest extends VersionWriteRequest {
