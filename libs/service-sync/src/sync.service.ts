@@ -11,7 +11,7 @@ import {
   type RepositoryView,
   type UnitKey,
 } from '@wharf/contracts';
-import type { RegistryClient } from '@wharf/registry-client';
+import { remoteRegistryClient, type RegistryClient } from '@wharf/registry-client';
 import { attachedTagSubject } from './attached-tag.matcher.js';
 import { forEachConcurrently } from './bounded-concurrency.js';
 import { RemotesService } from './remotes.service.js';
@@ -19,7 +19,6 @@ import type { SyncTaskPayload } from './sync-task.payload.js';
 import type { SyncProgress } from './sync.progress.js';
 import { TagFilter } from './tag.filter.js';
 import { UpstreamContentImporter } from './upstream-content.importer.js';
-import { upstreamRegistryClient } from './upstream-registry.factory.js';
 
 // The registry client's own default; remotes without download_concurrency get the same.
 const DEFAULT_DOWNLOAD_CONCURRENCY = 8;
@@ -52,7 +51,7 @@ export class SyncService {
         `remote ${remote.name} has policy streamed; sync supports policies immediate and on_demand`,
       );
     }
-    const client = upstreamRegistryClient(remote, await this.remotes.credentials(remote.id));
+    const client = remoteRegistryClient(remote, await this.remotes.credentials(remote.id));
     try {
       const concurrency = remote.downloadConcurrency ?? DEFAULT_DOWNLOAD_CONCURRENCY;
       const upstreamTags = await this.upstreamTags(client, remote, concurrency, progress);

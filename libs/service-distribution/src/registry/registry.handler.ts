@@ -9,6 +9,7 @@ import { parseByteRange } from './byte-range.parser.js';
 import { mayServeManifest } from './manifest-accept.policy.js';
 import { parseRegistryPath, type ManifestReference, type RegistryRoute } from './registry-route.parser.js';
 import { blobUnknown, manifestUnknown, RegistryError } from './registry.errors.js';
+import { OnDemandBlobs } from './on-demand.blobs.js';
 import { RegistryAccess } from './registry-access.guard.js';
 import {
   ServedContent,
@@ -34,6 +35,7 @@ export class RegistryHandler {
     private readonly content: ServedContent,
     private readonly access: RegistryAccess,
     private readonly blobs: BlobStore,
+    private readonly onDemand: OnDemandBlobs,
   ) {}
 
   async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -179,7 +181,11 @@ export class RegistryHandler {
       response.writeHead(status).end();
       return;
     }
-    const body = await this.openBlob(digest, () => blobUnknown(name, digest), range);
+    // A blob synced on_demand and not yet fetched comes from upstream (HEAD answered above from its size).
+    const body =
+      unit?.onDemand && (await this.onDemand.isRemote(unit))
+        ? await this.onDemand.open(unit, unit.onDemand, range)
+        : await this.openBlob(digest, () => blobUnknown(name, digest), range);
     response.writeHead(status);
     await pipeline(body, response);
   }

@@ -1,0 +1,184 @@
+import { PassThrough, type Readable } from 'node:stream';
+import { Injectable, Logger } from '@nestjs/common';
+import { BlobNotFoundError, BlobStore, type ByteRange } from '@wharf/ports';
+import { Queries } from '@wharf/runtime';
+import type { CatalogUnit, OnDemandSource } from '@wharf/contracts';
+import { remoteRegistryClient, type VerifiedBlobStream } from '@wharf/registry-client';
+import { RegistryError } from './registry.errors.js';
+
+/**
+ * The bytes of blobs a sync with policy on_demand recorded without them (ADR 0012). The first pull streams
+ * the blob from the remote's registry to the client and into the blob store at once; from then on the blob
+ * store has it and this class is no longer involved.
+ *
+ *   upstream ──verified──┬──▶ blob store put (stage → verify → move)
+ *                        └──▶ client, one chunk behind, so a wrong digest cuts the response short
+ *
+ * One download per blob per process: a second pull of a blob being fetched waits for the blob store to hold
+ * it and is then served from there. Two processes may both download a blob; the blob store's put makes
+ * either copy land whole or not at all. The remote's credentials come from the sync service
+ * (`remote.credentials`), live only in the client built for one fetch, and never reach a response or a log.
+ */
+@Injectable()
+export class OnDemandBlobs {
+  private readonly logger = new Logger('Registry');
+  private readonly fetches = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly queries: Queries,
+    private readonly blobs: BlobStore,
+  ) {}
+
+  /** Whether the unit's bytes have to come from upstream because the blob store does not hold them yet. */
+  async isRemote(unit: CatalogUnit): Promise<boolean> {
+    return unit.onDemand !== undefined && (await this.blobs.stat(unit.digest)) === undefined;
+  }
+
+  /**
+   * A stream of the blob for a client. A whole blob nobody is fetching yet is streamed through from the
+   * upstream; a range, or a blob already being fetched, is served from the blob store once it is there.
+   */
+  async open(unit: CatalogUnit, source: OnDemandSource, range?: ByteRange): Promise<Readable> {
+    const pending = this.fetches.get(unit.digest);
+    if (pending || range) {
+      await (pending ?? this.start(unit, source));
+      return this.stored(unit.digest, range);
+    }
+    const client = new PassThrough();
+    await this.start(unit, source, client);
+    return client;
+  }
+
+  private async stored(digest: string, range: ByteRange | undefined): Promise<Readable> {
+    try {
+      return await this.blobs.get(digest, range);
+    } catch (error) {
+      if (error instanceof BlobNotFoundError)
+        throw upstreamFailure(digest, 'fetching it from upstream failed');
+      throw error;
+    }
+  }
+
+  /**
+   * Starts the download (registered so concurrent pulls share it) and resolves: when `client` is given, as
+   * soon as the upstream answered, else when the blob store holds the blob.
+   */
+  private start(unit: CatalogUnit, source: OnDemandSource, client?: PassThrough): Promise<void> {
+    let answered!: () => void;
+    let refused!: (error: unknown) => void;
+    const upstreamAnswered = new Promise<void>((resolve, reject) => {
+      answered = resolve;
+      refused = reject;
+    });
+    const stored = this.download(unit, source, client, answered).finally(() =>
+      this.fetches.delete(unit.digest),
+    );
+    stored.catch(refused);
+    // Waiters only need to know when to look in the blob store; the error reaches the first puller.
+    this.fetches.set(
+      unit.digest,
+      stored.catch(() => undefined),
+    );
+    return client ? upstreamAnswered : stored;
+  }
+
+  private async download(
+    unit: CatalogUnit,
+    onDemand: OnDemandSource,
+    client: PassThrough | undefined,
+    answered: () => void,
+  ): Promise<void> {
+    const { digest } = unit;
+    const [remote, credentials] = await Promise.all([
+      this.queries.ask('remote.get', { id: onDemand.remoteId }),
+      this.queries.ask('remote.credentials', { id: onDemand.remoteId }),
+    ]).catch((error: unknown) => {
+      throw upstreamFailure(digest, `its remote ${onDemand.remoteId} cannot be read: ${reason(error)}`);
+    });
+    const registry = remoteRegistryClient(remote, credentials);
+    const where = `${remote.url}/${onDemand.upstreamName}`;
+    try {
+      let download: VerifiedBlobStream;
+      try {
+        download = await registry.getBlob(onDemand.upstreamName, digest);
+      } catch (error) {
+        throw upstreamFailure(digest, `fetching it from ${where} failed: ${reason(error)}`);
+      }
+      if (download.size !== undefined && unit.size !== undefined && download.size !== unit.size) {
+        download.destroy();
+        throw upstreamFailure(digest, `${where} answers with ${download.size} bytes, not ${unit.size}`);
+      }
+      // The store sees download errors through its own stream; this keeps a failure with no reader quiet.
+      download.on('error', () => undefined);
+      const toStore = new PassThrough();
+      tee(download, toStore, client);
+      answered();
+      const { size } = await this.blobs.put(toStore, digest);
+      this.logger.log(
+        `fetched on_demand blob ${digest} (${size} bytes) from ${where} (remote ${remote.name})`,
+      );
+    } catch (error) {
+      this.logger.warn(`on_demand blob ${digest} from ${where} not stored: ${reason(error)}`);
+      throw error;
+    } finally {
+      await registry.close();
+    }
+  }
+}
+
+/**
+ * Copies `source` into `store` and, one chunk behind, into `client`: the last chunk reaches the client only
+ * once the source ended cleanly (its digest verified), so a mismatch leaves the client short of its
+ * Content-Length and the response is cut. A client that goes away does not stop the store's copy.
+ */
+function tee(source: Readable, store: PassThrough, client: PassThrough | undefined): void {
+  let held: Buffer | undefined;
+  const gone = new Set<PassThrough>();
+  const waiting = new Set<PassThrough>();
+  const resume = (stream: PassThrough) => {
+    if (waiting.delete(stream) && waiting.size === 0) source.resume();
+  };
+  const write = (stream: PassThrough, chunk: Buffer) => {
+    if (gone.has(stream)) return;
+    if (!stream.write(chunk) && !waiting.has(stream)) {
+      waiting.add(stream);
+      source.pause();
+      stream.once('drain', () => resume(stream));
+    }
+  };
+  const leave = (stream: PassThrough) => {
+    gone.add(stream);
+    resume(stream);
+    // With no reader left, the download has no one to serve.
+    if (gone.has(store) && (!client || gone.has(client))) source.destroy();
+  };
+  // The store's reader ends with its put, which reports its own failure; a client may hang up any time.
+  store.on('error', () => undefined);
+  store.once('close', () => leave(store));
+  client?.once('close', () => leave(client));
+  source.on('data', (chunk: Buffer) => {
+    write(store, chunk);
+    if (!client) return;
+    if (held) write(client, held);
+    held = chunk;
+  });
+  source.once('end', () => {
+    store.end();
+    if (!client || gone.has(client)) return;
+    if (held) client.write(held);
+    client.end();
+  });
+  source.once('error', (error) => {
+    store.destroy(error);
+    client?.destroy(error);
+  });
+}
+
+function upstreamFailure(digest: string, why: string): RegistryError {
+  // 502-like: the blob is known, the upstream that has its bytes did not deliver them.
+  return new RegistryError('BLOB_UNKNOWN', `blob ${digest} is not local and ${why}`, { digest }, 502);
+}
+
+function reason(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
