@@ -183,10 +183,46 @@ describe.each([
     // Nothing was kept: a later pull (once the failed download has settled) goes upstream again, and fails.
     const size = (next: Response) => next.arrayBuffer().then((body) => body.byteLength);
     await eventually('a second upstream GET', async () => {
-      expect(await fetch(url).then(size).catch(() => 'cut')).not.toBe(layer.size);
+      expect(
+        await fetch(url)
+          .then(size)
+          .catch(() => 'cut'),
+      ).not.toBe(layer.size);
       return blobGets(before).length > 1 ? true : undefined;
     });
     expect(new Set(blobGets(before))).toEqual(new Set([layer.digest]));
+  }, 60_000);
+
+  it("pulls through from an upstream that wants the remote's credentials, which no response or log shows", async () => {
+    const secured = await startDockerRegistry({ auth: 'token' });
+    try {
+      const image = randomImage({ layers: 1 });
+      await pushImage(secured, 'private/app', 'v1', image);
+      const remote = await post(REMOTES, {
+        name: 'private-lazy',
+        url: secured.url,
+        upstream_name: 'private/app',
+        policy: 'on_demand',
+        username: secured.username,
+        password: secured.password,
+      });
+      const repository = await post(REPOSITORIES, { name: 'private-lazy', remote: remote.pulp_href });
+      await runTask(`${String(repository.pulp_href)}sync/`, {});
+      await runTask(DISTRIBUTIONS, {
+        name: 'private-lazy',
+        base_path: 'private/lazy',
+        repository: repository.pulp_href,
+      });
+
+      const layer = image.layers[0]!;
+      const response = await fetch(`${wharf.registryUrl}/v2/private/lazy/blobs/${layer.digest}`);
+      const body = Buffer.from(await response.arrayBuffer());
+      expect(response.status).toBe(200);
+      expect(body.equals(Buffer.from(layer.bytes))).toBe(true);
+      for (const process of wharf.processes) expect(process.output()).not.toContain(secured.password);
+    } finally {
+      await secured.stop();
+    }
   }, 60_000);
 
   it('keeps part of a multi-arch index with a platforms filter, and serves only the kept platform', async () => {
