@@ -4,6 +4,7 @@ import { BlobNotFoundError, BlobStore, type ByteRange } from '@wharf/ports';
 import { Queries } from '@wharf/runtime';
 import type { CatalogUnit, OnDemandSource } from '@wharf/contracts';
 import { remoteRegistryClient, type VerifiedBlobStream } from '@wharf/registry-client';
+import { teeHoldingBack } from './held-back.tee.js';
 import { RegistryError } from './registry.errors.js';
 
 /**
@@ -39,6 +40,11 @@ export class OnDemandBlobs {
    * upstream; a range, or a blob already being fetched, is served from the blob store once it is there.
    */
   async open(unit: CatalogUnit, source: OnDemandSource, range?: ByteRange): Promise<Readable> {
+    // A download that finished since the caller looked left the bytes in the store.
+    if (!this.fetches.has(unit.digest) && (await this.blobs.stat(unit.digest))) {
+      return this.stored(unit.digest, range);
+    }
+    // From here to registering a download nothing awaits, so two pulls cannot both start one.
     const pending = this.fetches.get(unit.digest);
     if (pending || range) {
       await (pending ?? this.start(unit, source));
@@ -111,7 +117,7 @@ export class OnDemandBlobs {
       // The store sees download errors through its own stream; this keeps a failure with no reader quiet.
       download.on('error', () => undefined);
       const toStore = new PassThrough();
-      tee(download, toStore, client);
+      teeHoldingBack(download, toStore, client);
       answered();
       const { size } = await this.blobs.put(toStore, digest);
       this.logger.log(
@@ -124,54 +130,6 @@ export class OnDemandBlobs {
       await registry.close();
     }
   }
-}
-
-/**
- * Copies `source` into `store` and, one chunk behind, into `client`: the last chunk reaches the client only
- * once the source ended cleanly (its digest verified), so a mismatch leaves the client short of its
- * Content-Length and the response is cut. A client that goes away does not stop the store's copy.
- */
-function tee(source: Readable, store: PassThrough, client: PassThrough | undefined): void {
-  let held: Buffer | undefined;
-  const gone = new Set<PassThrough>();
-  const waiting = new Set<PassThrough>();
-  const resume = (stream: PassThrough) => {
-    if (waiting.delete(stream) && waiting.size === 0) source.resume();
-  };
-  const write = (stream: PassThrough, chunk: Buffer) => {
-    if (gone.has(stream)) return;
-    if (!stream.write(chunk) && !waiting.has(stream)) {
-      waiting.add(stream);
-      source.pause();
-      stream.once('drain', () => resume(stream));
-    }
-  };
-  const leave = (stream: PassThrough) => {
-    gone.add(stream);
-    resume(stream);
-    // With no reader left, the download has no one to serve.
-    if (gone.has(store) && (!client || gone.has(client))) source.destroy();
-  };
-  // The store's reader ends with its put, which reports its own failure; a client may hang up any time.
-  store.on('error', () => undefined);
-  store.once('close', () => leave(store));
-  client?.once('close', () => leave(client));
-  source.on('data', (chunk: Buffer) => {
-    write(store, chunk);
-    if (!client) return;
-    if (held) write(client, held);
-    held = chunk;
-  });
-  source.once('end', () => {
-    store.end();
-    if (!client || gone.has(client)) return;
-    if (held) client.write(held);
-    client.end();
-  });
-  source.once('error', (error) => {
-    store.destroy(error);
-    client?.destroy(error);
-  });
 }
 
 function upstreamFailure(digest: string, why: string): RegistryError {
