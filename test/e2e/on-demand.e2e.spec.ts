@@ -225,6 +225,28 @@ describe.each([
     }
   }, 60_000);
 
+  it("fetches from the served repository's remote when the remote that recorded the blob is gone", async () => {
+    const image = randomImage({ layers: 1 });
+    await pushImage(registry, 'team/twice', 'v1', image);
+    await mirror('team/twice', 'first/app');
+    await mirror('team/twice', 'second/app');
+    const remotes = (await (await wharf.api(`${REMOTES}?name=first-app`)).json()) as {
+      results: { pulp_href: string }[];
+    };
+    const { task } = (await (
+      await wharf.api(remotes.results[0]!.pulp_href, { method: 'DELETE' })
+    ).json()) as { task: string };
+    await eventually('the remote deletion', async () => {
+      const state = (await (await wharf.api(task)).json()) as Json;
+      return state.state === 'completed' ? true : undefined;
+    });
+
+    const layer = image.layers[0]!;
+    const response = await fetch(`${wharf.registryUrl}/v2/second/app/blobs/${layer.digest}`);
+    expect(response.status).toBe(200);
+    expect(Buffer.from(await response.arrayBuffer()).equals(Buffer.from(layer.bytes))).toBe(true);
+  }, 60_000);
+
   it('keeps part of a multi-arch index with a platforms filter, and serves only the kept platform', async () => {
     const index = multiPlatformImage(
       [

@@ -3,7 +3,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { BlobNotFoundError, BlobStore, type ByteRange } from '@wharf/ports';
 import { Queries } from '@wharf/runtime';
 import type { CatalogUnit, OnDemandSource } from '@wharf/contracts';
-import { remoteRegistryClient, type VerifiedBlobStream } from '@wharf/registry-client';
+import { remoteRegistryClient, type RegistryClient, type VerifiedBlobStream } from '@wharf/registry-client';
 import { teeHoldingBack } from './held-back.tee.js';
 import { RegistryError } from './registry.errors.js';
 
@@ -39,7 +39,7 @@ export class OnDemandBlobs {
    * A stream of the blob for a client. A whole blob nobody is fetching yet is streamed through from the
    * upstream; a range, or a blob already being fetched, is served from the blob store once it is there.
    */
-  async open(unit: CatalogUnit, source: OnDemandSource, range?: ByteRange): Promise<Readable> {
+  async open(unit: CatalogUnit, source: FetchSources, range?: ByteRange): Promise<Readable> {
     // A download that finished since the caller looked left the bytes in the store.
     if (!this.fetches.has(unit.digest) && (await this.blobs.stat(unit.digest))) {
       return this.stored(unit.digest, range);
@@ -69,7 +69,7 @@ export class OnDemandBlobs {
    * Starts the download (registered so concurrent pulls share it) and resolves: when `client` is given, as
    * soon as the upstream answered, else when the blob store holds the blob.
    */
-  private start(unit: CatalogUnit, source: OnDemandSource, client?: PassThrough): Promise<void> {
+  private start(unit: CatalogUnit, source: FetchSources, client?: PassThrough): Promise<void> {
     let answered!: () => void;
     let refused!: (error: unknown) => void;
     const upstreamAnswered = new Promise<void>((resolve, reject) => {
@@ -90,46 +90,93 @@ export class OnDemandBlobs {
 
   private async download(
     unit: CatalogUnit,
-    onDemand: OnDemandSource,
+    where: FetchSources,
     client: PassThrough | undefined,
     answered: () => void,
   ): Promise<void> {
     const { digest } = unit;
-    const [remote, credentials] = await Promise.all([
-      this.queries.ask('remote.get', { id: onDemand.remoteId }),
-      this.queries.ask('remote.credentials', { id: onDemand.remoteId }),
-    ]).catch((error: unknown) => {
-      throw upstreamFailure(digest, `its remote ${onDemand.remoteId} cannot be read: ${reason(error)}`);
-    });
-    const registry = remoteRegistryClient(remote, credentials);
-    const where = `${remote.url}/${onDemand.upstreamName}`;
+    const upstream = await this.openUpstream(unit, where);
     try {
-      let download: VerifiedBlobStream;
-      try {
-        download = await registry.getBlob(onDemand.upstreamName, digest);
-      } catch (error) {
-        throw upstreamFailure(digest, `fetching it from ${where} failed: ${reason(error)}`);
-      }
-      if (download.size !== undefined && unit.size !== undefined && download.size !== unit.size) {
-        download.destroy();
-        throw upstreamFailure(digest, `${where} answers with ${download.size} bytes, not ${unit.size}`);
-      }
       // The store sees download errors through its own stream; this keeps a failure with no reader quiet.
-      download.on('error', () => undefined);
+      upstream.download.on('error', () => undefined);
       const toStore = new PassThrough();
-      teeHoldingBack(download, toStore, client);
+      teeHoldingBack(upstream.download, toStore, client);
       answered();
       const { size } = await this.blobs.put(toStore, digest);
-      this.logger.log(
-        `fetched on_demand blob ${digest} (${size} bytes) from ${where} (remote ${remote.name})`,
-      );
+      this.logger.log(`fetched on_demand blob ${digest} (${size} bytes) from ${upstream.description}`);
     } catch (error) {
-      this.logger.warn(`on_demand blob ${digest} from ${where} not stored: ${reason(error)}`);
+      this.logger.warn(`on_demand blob ${digest} from ${upstream.description} not stored: ${reason(error)}`);
       throw error;
     } finally {
-      await registry.close();
+      await upstream.registry.close();
     }
   }
+
+  /**
+   * The download from the first source that delivers: the remote the sync recorded, then, when that one
+   * fails (deleted, or its upstream lost the blob), the remote of the repository being served, which is
+   * where the served version was most likely synced from. The catalog keeps one source per blob however
+   * many remotes brought it, so the second chance keeps a deleted first remote from stranding the others.
+   */
+  private async openUpstream(unit: CatalogUnit, where: FetchSources): Promise<OpenedUpstream> {
+    try {
+      return await this.openAt(unit, where.recorded);
+    } catch (error) {
+      const fallback = await this.repositoryRemote(where);
+      if (!fallback) throw error;
+      return this.openAt(unit, fallback);
+    }
+  }
+
+  private async repositoryRemote(where: FetchSources): Promise<OnDemandSource | undefined> {
+    try {
+      const repository = await this.queries.ask('content.repository.get', { id: where.repositoryId });
+      if (repository.remote === null || repository.remote === where.recorded.remoteId) return undefined;
+      const remote = await this.queries.ask('remote.get', { id: repository.remote });
+      return { remoteId: remote.id, upstreamName: remote.upstreamName };
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async openAt(unit: CatalogUnit, source: OnDemandSource): Promise<OpenedUpstream> {
+    const { digest } = unit;
+    const [remote, credentials] = await Promise.all([
+      this.queries.ask('remote.get', { id: source.remoteId }),
+      this.queries.ask('remote.credentials', { id: source.remoteId }),
+    ]).catch((error: unknown) => {
+      throw upstreamFailure(digest, `its remote ${source.remoteId} cannot be read: ${reason(error)}`);
+    });
+    const registry = remoteRegistryClient(remote, credentials);
+    const at = `${remote.url}/${source.upstreamName}`;
+    try {
+      const download = await registry.getBlob(source.upstreamName, digest).catch((error: unknown) => {
+        throw upstreamFailure(digest, `fetching it from ${at} failed: ${reason(error)}`);
+      });
+      if (download.size !== undefined && unit.size !== undefined && download.size !== unit.size) {
+        download.destroy();
+        throw upstreamFailure(digest, `${at} answers with ${download.size} bytes, not ${unit.size}`);
+      }
+      return { download, registry, description: `${at} (remote ${remote.name})` };
+    } catch (error) {
+      this.logger.warn(reason(error));
+      await registry.close();
+      throw error;
+    }
+  }
+}
+
+/** Where a blob may be fetched from: the source its unit recorded, and the repository a pull is served from. */
+export interface FetchSources {
+  readonly recorded: OnDemandSource;
+  readonly repositoryId: string;
+}
+
+interface OpenedUpstream {
+  readonly download: VerifiedBlobStream;
+  readonly registry: RegistryClient;
+  /** The upstream and remote, for log lines (never with credentials). */
+  readonly description: string;
 }
 
 function upstreamFailure(digest: string, why: string): RegistryError {

@@ -184,7 +184,11 @@ export class RegistryHandler {
     // A blob synced on_demand and not yet fetched comes from upstream (HEAD answered above from its size).
     const body =
       unit?.onDemand && (await this.onDemand.isRemote(unit))
-        ? await this.onDemand.open(unit, unit.onDemand, range)
+        ? await this.onDemand.open(
+            unit,
+            { recorded: unit.onDemand, repositoryId: served.repositoryId },
+            range,
+          )
         : await this.openBlob(digest, () => blobUnknown(name, digest), range);
     response.writeHead(status);
     await pipeline(body, response);
