@@ -12,6 +12,7 @@ import {
   pushImage,
   randomImage,
   requireBinary,
+  schema1Manifest,
   startDockerRegistry,
   startRegistryFront,
   type FixtureImage,
@@ -245,6 +246,28 @@ describe.each([
     const response = await fetch(`${wharf.registryUrl}/v2/second/app/blobs/${layer.digest}`);
     expect(response.status).toBe(200);
     expect(Buffer.from(await response.arrayBuffer()).equals(Buffer.from(layer.bytes))).toBe(true);
+  }, 60_000);
+
+  it('records schema 1 layers with the size the upstream reports, and serves them on first pull', async () => {
+    const image = schema1Manifest({ layers: 2, name: 'team/legacy', tag: 'old' });
+    await pushImage(registry, 'team/legacy', 'old', image);
+    const before = front.requests.length;
+
+    await mirror('team/legacy', 'legacy/app');
+
+    expect(blobGets(before)).toEqual([]);
+    for (const blob of blobsOf(image)) {
+      const url = `${wharf.registryUrl}/v2/legacy/app/blobs/${blob.digest}`;
+      const head = await fetch(url, { method: 'HEAD' });
+      expect(head.headers.get('content-length')).toBe(String(blob.size));
+      const body = Buffer.from(await (await fetch(url)).arrayBuffer());
+      expect(body.equals(Buffer.from(blob.bytes)), blob.digest).toBe(true);
+    }
+    expect(blobGets(before).sort()).toEqual(
+      blobsOf(image)
+        .map((blob) => blob.digest)
+        .sort(),
+    );
   }, 60_000);
 
   it('keeps part of a multi-arch index with a platforms filter, and serves only the kept platform', async () => {
