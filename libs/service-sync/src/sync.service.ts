@@ -34,6 +34,7 @@ interface UpstreamTag {
  * holds (the same tag on the same digest) costs one HEAD and nothing more; everything else is downloaded,
  * verified, stored and recorded before ONE version change adds the tags (and, when mirroring, removes the
  * tags upstream no longer has). A failure anywhere leaves no new version; blobs already verified stay stored.
+ * Policy on_demand leaves layers upstream for the registry to fetch on first pull (ADR 0012).
  */
 @Injectable()
 export class SyncService {

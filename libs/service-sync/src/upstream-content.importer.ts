@@ -26,7 +26,8 @@ export interface UpstreamRepository {
 /**
  * Brings manifests, with everything they reference, from an upstream repository into the blob store and
  * the content catalog, in the order the catalog needs: blobs before the manifests that reference them,
- * listed manifests before their list. One importer serves one sync, so what it did once it skips.
+ * listed manifests before their list. One importer serves one sync, so what it did once it skips. With
+ * policy on_demand, layers are recorded with where to fetch them instead of downloaded (ADR 0012).
  *
  * Foreign (Docker) and non-distributable (OCI) layers are never downloaded, whatever the upstream serves:
  * their licence keeps them off mirrors, clients fetch them from the URLs in the manifest, and the catalog
