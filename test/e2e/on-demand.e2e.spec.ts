@@ -164,6 +164,25 @@ describe.each([
     expect(blobGets(before)).toEqual([layer.digest]);
   }, 60_000);
 
+  it('answers a first ranged pull once the whole blob is stored, then serves it locally', async () => {
+    const image = randomImage({ layers: 1, layerSize: 100_000 });
+    await pushImage(registry, 'team/ranged', 'v1', image);
+    await mirror('team/ranged', 'ranged/app');
+    const layer = image.layers[0]!;
+    const url = `${wharf.registryUrl}/v2/ranged/app/blobs/${layer.digest}`;
+    const before = front.requests.length;
+
+    const range = await fetch(url, { headers: { Range: 'bytes=100-199' } });
+    expect(range.status).toBe(206);
+    expect(range.headers.get('content-range')).toBe(`bytes 100-199/${layer.size}`);
+    expect(Buffer.from(await range.arrayBuffer()).equals(Buffer.from(layer.bytes).subarray(100, 200))).toBe(
+      true,
+    );
+    const whole = Buffer.from(await (await fetch(url)).arrayBuffer());
+    expect(whole.equals(Buffer.from(layer.bytes))).toBe(true);
+    expect(blobGets(before)).toEqual([layer.digest]);
+  }, 60_000);
+
   it('cuts the first pull short when upstream bytes do not match the digest, and stores nothing', async () => {
     const image: FixtureImage = randomImage({ layers: 1, layerSize: 300_000 });
     await pushImage(registry, 'team/corrupt', 'v1', image);
