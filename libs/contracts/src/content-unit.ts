@@ -96,4 +96,17 @@ export interface CatalogUnit {
   readonly manifest?: ManifestFacts;
   /** When the catalog first saw the unit (orphan cleanup protects young units). */
   readonly createdAt: string;
+  /**
+   * Blobs synced with policy on_demand: where to fetch the bytes while the blob store does not hold them.
+   * The blob store, not the catalog, says whether a blob is local: once the bytes are fetched (on first pull,
+   * or by any later sync or upload) they are served from there and this reference is no longer used.
+   */
+  readonly onDemand?: OnDemandSource;
+}
+
+/** Where an on_demand blob's bytes come from: a remote (its registry, TLS settings and credentials) and its repository there. */
+export interface OnDemandSource {
+  readonly remoteId: string;
+  /** The repository at the remote's registry that holds the blob (the remote's upstream_name at sync time). */
+  readonly upstreamName: string;
 }

@@ -1,4 +1,4 @@
-import type { CatalogUnit, UnitKey, UnitType } from './content-unit.js';
+import type { CatalogUnit, OnDemandSource, UnitKey, UnitType } from './content-unit.js';
 import type { Page } from './repository.contract.js';
 
 /*
@@ -109,9 +109,11 @@ export interface RecordManifestRequest {
 }
 
 export interface RecordBlobRequest {
-  /** A blob already in the blob store. */
+  /** A blob already in the blob store, or (with onDemand) one whose bytes are fetched when first pulled. */
   readonly digest: string;
   readonly size: number;
+  /** Records the blob without its bytes, remembering where to fetch them (sync policy on_demand). */
+  readonly onDemand?: OnDemandSource;
 }
 
 /** Where a copy takes content from: a repository's version, by default its latest. */
@@ -131,6 +133,11 @@ export interface ModifyVersionRequest extends VersionWriteRequest {
   readonly remove?: readonly UnitKey[] | '*';
   /** The version the change applies to (Pulp's base_version); default the latest. */
   readonly baseVersion?: number;
+  /**
+   * Manifests that lists being added list but that stay out of the version (a sync's platforms filter):
+   * the list is added without them, and without what only they reference.
+   */
+  readonly leftOut?: readonly UnitKey[];
 }
 
 export interface AddUnitsRequest extends VersionWriteRequest {

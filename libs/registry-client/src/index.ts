@@ -24,3 +24,4 @@ export {
   type RegistryErrorDetails,
 } from './registry.errors.js';
 export { VerifiedBlobStream } from './verified-blob.stream.js';
+export { remoteRegistryClient } from './remote-registry.factory.js';

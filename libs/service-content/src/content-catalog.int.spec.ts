@@ -196,6 +196,69 @@ describe('content catalog (content service, embedded adapters)', () => {
     });
   });
 
+  describe('on_demand blobs', () => {
+    const source = { remoteId: 'remote-1', upstreamName: 'team/app' };
+
+    it('records layers without their bytes, remembering the remote, and versions hold them like any blob', async () => {
+      const image = randomImage({ layers: 2 });
+      await content.storeBlob(image.config.bytes);
+      for (const layer of image.layers) {
+        await content.ask('content.blob.record', {
+          digest: layer.digest,
+          size: layer.size,
+          onDemand: source,
+        });
+      }
+      await content.recordManifest(image.bytes);
+      const repository = await content.createRepository('lazy');
+      const other = await content.createRepository('copy');
+
+      await content.ask('content.version.add', {
+        repositoryId: repository.id,
+        units: [manifestKey(image.digest)],
+      });
+      await content.ask('content.version.copy_manifests', {
+        repositoryId: other.id,
+        source: { repositoryId: repository.id },
+      });
+
+      for (const layer of image.layers) {
+        expect(await content.blobs.stat(layer.digest)).toBeUndefined();
+        expect(await content.ask('content.unit.get', { key: blobKey(layer.digest) })).toMatchObject({
+          size: layer.size,
+          onDemand: source,
+        });
+      }
+      const held = await content.versionKeys(other.id, 1, 'present', 'blob');
+      expect(held).toEqual([image.config, ...image.layers].map((blob) => blobKey(blob.digest)).sort());
+      const diff = await content.ask('content.version.diff', {
+        repositoryId: repository.id,
+        from: 0,
+        to: 1,
+        limit: 10,
+      });
+      expect(diff.items.map((item) => item.key)).toEqual(expect.arrayContaining(held));
+    });
+
+    it('refuses an on_demand blob without a source or whose stored bytes have another size', async () => {
+      const stored = await content.storeBlob(Buffer.from('four'));
+      await expect(
+        content.ask('content.blob.record', { digest: stored.digest, size: 5, onDemand: source }),
+      ).rejects.toMatchObject({
+        details: { digest: [`blob ${stored.digest} has 4 bytes in the blob store, not 5.`] },
+      });
+      const missing = sha256Of('upstream only');
+      await expect(
+        content.ask('content.blob.record', {
+          digest: missing,
+          size: 13,
+          onDemand: { remoteId: '', upstreamName: 'x' },
+        }),
+      ).rejects.toMatchObject({ remoteName: 'ValidationError' });
+      expect(await content.index.getUnits([blobKey(missing)])).toEqual([]);
+    });
+  });
+
   describe('unit listing', () => {
     it('filters by type, digest, tag name, media type and repository version membership', async () => {
       const oci = randomImage();

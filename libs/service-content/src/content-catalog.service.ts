@@ -8,6 +8,7 @@ import {
   unitTypeOf,
   type CatalogUnit,
   type ManifestUnit,
+  type OnDemandSource,
   type UnitKey,
   type UnitType,
 } from '@wharf/contracts';
@@ -66,13 +67,19 @@ export class ContentCatalogService {
     });
   }
 
-  /** Records a blob whose bytes the blob store holds, with the size it holds them at. */
-  async recordBlob(digest: string, size: number, at: Date): Promise<CatalogUnit> {
+  /**
+   * Records a blob whose bytes the blob store holds, with the size it holds them at; or, with `onDemand`, a
+   * blob whose bytes are fetched from that source when first pulled (sync policy on_demand). Such a blob is
+   * content like any other (versions, diffs and copies hold it); only the registry needs to know that its
+   * bytes may still be upstream. Bytes already stored must still have the size given.
+   */
+  async recordBlob(digest: string, size: number, at: Date, onDemand?: OnDemandSource): Promise<CatalogUnit> {
     if (!isDigest(digest)) throw new BlobNotStoredError(String(digest), 'is not a digest');
+    if (onDemand !== undefined) checkOnDemandSource(digest, size, onDemand);
     return this.gate.shared(async () => {
       const stored = await this.blobs.stat(digest);
-      if (!stored) throw new BlobNotStoredError(digest, 'is not in the blob store');
-      if (stored.size !== size) {
+      if (!stored && onDemand === undefined) throw new BlobNotStoredError(digest, 'is not in the blob store');
+      if (stored && stored.size !== size) {
         throw new BlobNotStoredError(digest, `has ${stored.size} bytes in the blob store, not ${size}`);
       }
       return this.recordOnce(blobKey(digest), at, async () => ({
@@ -82,6 +89,9 @@ export class ContentCatalogService {
         size,
         references: [],
         createdAt: at.toISOString(),
+        ...(onDemand !== undefined && {
+          onDemand: { remoteId: onDemand.remoteId, upstreamName: onDemand.upstreamName },
+        }),
       }));
     });
   }
@@ -114,11 +124,21 @@ export class ContentCatalogService {
    * The references of `keys` and of everything they reach, as a map from each reached key to what it
    * references. Every reached unit must be in the catalog: an unknown requested key, or a known unit
    * that needs an unknown one, is refused with an error naming it.
+   *
+   * Except for the manifests a list lists (ADR 0012): a list may be kept with only some of them, as a sync
+   * whose platforms filter leaves some out keeps it (its bytes unchanged, so its digest still verifies). A
+   * listed manifest the catalog does not know, or one in `leftOut`, is not followed and does not appear
+   * among the list's references here; the list itself and every listed manifest that is followed stay
+   * complete under the usual rule.
    */
-  async referenceClosure(keys: readonly UnitKey[]): Promise<Map<UnitKey, readonly UnitKey[]>> {
+  async referenceClosure(
+    keys: readonly UnitKey[],
+    leftOut: ReadonlySet<UnitKey> = new Set(),
+  ): Promise<Map<UnitKey, readonly UnitKey[]>> {
     const references = new Map<UnitKey, readonly UnitKey[]>();
     const seen = new Set(keys);
     const neededBy = new Map<UnitKey, UnitKey>();
+    const notFollowed = new Set<UnitKey>();
     let frontier = [...seen];
     while (frontier.length > 0) {
       const next: UnitKey[] = [];
@@ -126,10 +146,19 @@ export class ContentCatalogService {
         const units = new Map((await this.index.getUnits(batch)).map((unit) => [unit.key, unit]));
         for (const key of batch) {
           const unit = units.get(key);
-          if (!unit) throw await this.unknownUnit(key, neededBy.get(key));
+          const parent = neededBy.get(key);
+          if (!unit && parent !== undefined && isListedManifest(parent, key)) {
+            notFollowed.add(key);
+            continue;
+          }
+          if (!unit) throw await this.unknownUnit(key, parent);
           references.set(key, unit.references);
           for (const reference of unit.references) {
             if (seen.has(reference)) continue;
+            if (leftOut.has(reference) && isListedManifest(key, reference)) {
+              notFollowed.add(reference);
+              continue;
+            }
             seen.add(reference);
             neededBy.set(reference, key);
             next.push(reference);
@@ -137,6 +166,16 @@ export class ContentCatalogService {
         }
       }
       frontier = next;
+    }
+    if (notFollowed.size > 0) {
+      for (const [key, to] of references) {
+        if (to.some((reference) => notFollowed.has(reference) && !references.has(reference))) {
+          references.set(
+            key,
+            to.filter((reference) => references.has(reference)),
+          );
+        }
+      }
     }
     return references;
   }
@@ -213,6 +252,23 @@ export class ContentCatalogService {
   private async otherTypesOf(digest: string, expected: UnitType): Promise<UnitType[]> {
     const units = await this.index.findByDigest(digest);
     return [...new Set(units.map((unit) => unit.type))].filter((type) => type !== 'tag' && type !== expected);
+  }
+}
+
+/** Only lists reference manifests: an edge from a manifest to a manifest is a listed manifest. */
+function isListedManifest(from: UnitKey, to: UnitKey): boolean {
+  return unitTypeOf(from) === 'manifest' && unitTypeOf(to) === 'manifest';
+}
+
+function checkOnDemandSource(digest: string, size: number, source: OnDemandSource): void {
+  if (!Number.isSafeInteger(size) || size < 0) {
+    throw new BlobNotStoredError(digest, `cannot be recorded on demand with size ${String(size)}`);
+  }
+  if (typeof source.remoteId !== 'string' || source.remoteId === '') {
+    throw new BlobNotStoredError(digest, 'cannot be recorded on demand without the remote to fetch it from');
+  }
+  if (typeof source.upstreamName !== 'string' || source.upstreamName === '') {
+    throw new BlobNotStoredError(digest, 'cannot be recorded on demand without the upstream repository name');
   }
 }
 

@@ -38,8 +38,8 @@ export class ContentQueriesHandler implements OnApplicationBootstrap, OnModuleDe
       q.answer('content.manifest.record', ({ bytes, mediaType }) =>
         this.catalog.recordManifest(fromBase64(bytes), mediaType, new Date()),
       ),
-      q.answer('content.blob.record', ({ digest, size }) =>
-        this.catalog.recordBlob(digest, size, new Date()),
+      q.answer('content.blob.record', ({ digest, size, onDemand }) =>
+        this.catalog.recordBlob(digest, size, new Date(), onDemand),
       ),
       ...(Object.keys(this.writes.handlers) as ContentWriteOperation[]).map((operation) =>
         q.answer(operation, (request) => this.writes.run(operation, request as never, new Date())),

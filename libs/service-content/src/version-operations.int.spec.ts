@@ -235,6 +235,66 @@ describe('repository version operations (content service, embedded adapters)', (
     });
   });
 
+  describe('partial manifest lists (ADR 0012)', () => {
+    let amd64: FixtureImage;
+    let arm64: FixtureImage;
+    let list: FixtureManifest;
+
+    beforeEach(() => {
+      amd64 = randomImage();
+      arm64 = randomImage({ platform: { os: 'linux', architecture: 'arm64' } });
+      list = imageIndex([amd64, arm64]);
+    });
+
+    it('keeps a list with the listed manifests the catalog knows, and removes it whole', async () => {
+      await record(amd64);
+      await content.recordManifest(list.bytes);
+
+      await add([tagKey('latest', list.digest)]);
+      expect(await keys(1)).toEqual(
+        sorted(tagKey('latest', list.digest), manifestKey(list.digest), ...unitsOf(amd64)),
+      );
+
+      const copy = await content.createRepository('copy');
+      await content.ask('content.version.copy_tags', {
+        repositoryId: copy.id,
+        source: { repositoryId: repository.id },
+      });
+      expect(await keys(1, copy.id)).toEqual(await keys(1));
+
+      await content.ask('content.version.remove', {
+        repositoryId: repository.id,
+        units: [tagKey('latest', list.digest)],
+      });
+      expect(await keys(2)).toEqual([]);
+    });
+
+    it('leaves out the listed manifests a change names, with what only they need, though the catalog knows them', async () => {
+      await record(list);
+
+      await content.ask('content.version.modify', {
+        repositoryId: repository.id,
+        add: [tagKey('latest', list.digest)],
+        leftOut: [manifestKey(arm64.digest)],
+      });
+
+      expect(await keys(1)).toEqual(
+        sorted(tagKey('latest', list.digest), manifestKey(list.digest), ...unitsOf(amd64)),
+      );
+    });
+
+    it('still refuses a manifest whose blobs are unknown when a list reaches it', async () => {
+      await record(arm64);
+      await content.recordManifest(amd64.bytes);
+      await content.recordManifest(list.bytes);
+
+      await expect(add([manifestKey(list.digest)])).rejects.toMatchObject({
+        remoteName: 'ValidationError',
+        message: expect.stringContaining(manifestKey(amd64.digest)),
+      });
+    });
+  });
+
   describe('copy_tags and copy_manifests', () => {
     let source: RepositoryView;
     let images: FixtureImage[];

@@ -16,6 +16,8 @@ export interface ViewRequest {
   readonly add?: readonly UnitKey[];
   readonly remove?: readonly UnitKey[];
   readonly tagNames?: readonly string[];
+  /** Listed manifests left out of the lists being added (see ContentCatalogService.referenceClosure). */
+  readonly leftOut?: readonly UnitKey[];
 }
 
 /**
@@ -76,7 +78,7 @@ export class VersionViewLoader {
   async load(at: VersionAddress | undefined, request: ViewRequest): Promise<VersionContentView> {
     const add = request.add ?? [];
     const remove = request.remove ?? [];
-    const references = await this.catalog.referenceClosure([...add, ...remove]);
+    const references = await this.catalog.referenceClosure([...add, ...remove], new Set(request.leftOut));
     const removalReach = reachableFrom(remove, references);
     const referrers = at ? await this.referrersIn(at, [...removalReach]) : new Map<UnitKey, UnitKey[]>();
     const presence = new Map<UnitKey, boolean>();

@@ -51,13 +51,14 @@ export class VersionsService {
   modify(request: ModifyVersionRequest, at: Date): Promise<VersionWriteResult> {
     const add = checkUnitKeys(request.add, 'add_content_units');
     const remove = request.remove === '*' ? '*' : checkUnitKeys(request.remove, 'remove_content_units');
+    const leftOut = request.leftOut === undefined ? [] : checkUnitKeys(request.leftOut, 'left_out');
     return this.writer.write(request.repositoryId, at, async ({ repositoryId, state, latest }) => {
       const base = baseVersionOf(state, request.baseVersion);
       await this.catalog.recordTags(add, at);
       const change =
         remove === '*'
-          ? await this.replacingEverything(repositoryId, latest, add)
-          : await this.changing(repositoryId, base ?? latest, latest, add, remove);
+          ? await this.replacingEverything(repositoryId, latest, add, leftOut)
+          : await this.changing(repositoryId, base ?? latest, latest, add, remove, leftOut);
       return { change, baseVersion: base ?? null };
     });
   }
@@ -141,8 +142,9 @@ export class VersionsService {
     latest: number,
     add: readonly UnitKey[],
     remove: readonly UnitKey[],
+    leftOut: readonly UnitKey[],
   ): Promise<VersionChange> {
-    const view = await this.views.load({ repositoryId, version: base }, { add, remove });
+    const view = await this.views.load({ repositoryId, version: base }, { add, remove, leftOut });
     return this.resolver.fromBase(repositoryId, base, latest, planModify({ add, remove }, view));
   }
 
@@ -151,8 +153,9 @@ export class VersionsService {
     repositoryId: string,
     latest: number,
     add: readonly UnitKey[],
+    leftOut: readonly UnitKey[],
   ): Promise<VersionChange> {
-    const content = planAdd(add, await this.views.load(undefined, { add })).added;
+    const content = planAdd(add, await this.views.load(undefined, { add, leftOut })).added;
     return this.resolver.toContent(repositoryId, latest, new Set(content));
   }
 

@@ -12,6 +12,7 @@ import { PublicationDeletionsFollower } from './publication-deletions.follower.j
 import { BlobUploads } from './registry/blob-uploads.js';
 import { ManifestPushes } from './registry/manifest-pushes.js';
 import { PushTargets } from './registry/push-targets.js';
+import { OnDemandBlobs } from './registry/on-demand.blobs.js';
 import { RegistryAccess } from './registry/registry-access.guard.js';
 import { RegistryPushHandler } from './registry/registry-push.handler.js';
 import { RegistryUploadSweeper } from './registry/registry-upload.sweeper.js';
@@ -44,6 +45,7 @@ import { ServedContent } from './registry/served-content.reader.js';
     ManifestPushes,
     RegistryPushHandler,
     RegistryUploadSweeper,
+    OnDemandBlobs,
     RegistryHandler,
     RegistryServer,
   ],

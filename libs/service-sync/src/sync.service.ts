@@ -3,6 +3,7 @@ import { BlobStore } from '@wharf/ports';
 import { Queries, TaskCanceledError, type TaskOutcome } from '@wharf/runtime';
 import {
   MAX_KEYSET_PAGE_LIMIT,
+  manifestKey,
   parseUnitKey,
   repositoryVersionHref,
   tagKey,
@@ -10,7 +11,7 @@ import {
   type RepositoryView,
   type UnitKey,
 } from '@wharf/contracts';
-import type { RegistryClient } from '@wharf/registry-client';
+import { remoteRegistryClient, type RegistryClient } from '@wharf/registry-client';
 import { attachedTagSubject } from './attached-tag.matcher.js';
 import { forEachConcurrently } from './bounded-concurrency.js';
 import { RemotesService } from './remotes.service.js';
@@ -18,7 +19,6 @@ import type { SyncTaskPayload } from './sync-task.payload.js';
 import type { SyncProgress } from './sync.progress.js';
 import { TagFilter } from './tag.filter.js';
 import { UpstreamContentImporter } from './upstream-content.importer.js';
-import { upstreamRegistryClient } from './upstream-registry.factory.js';
 
 // The registry client's own default; remotes without download_concurrency get the same.
 const DEFAULT_DOWNLOAD_CONCURRENCY = 8;
@@ -34,6 +34,7 @@ interface UpstreamTag {
  * holds (the same tag on the same digest) costs one HEAD and nothing more; everything else is downloaded,
  * verified, stored and recorded before ONE version change adds the tags (and, when mirroring, removes the
  * tags upstream no longer has). A failure anywhere leaves no new version; blobs already verified stay stored.
+ * Policy on_demand leaves layers upstream for the registry to fetch on first pull (ADR 0012).
  */
 @Injectable()
 export class SyncService {
@@ -46,12 +47,12 @@ export class SyncService {
   async sync(payload: SyncTaskPayload, progress: SyncProgress): Promise<TaskOutcome> {
     const repository = await this.queries.ask('content.repository.get', { id: payload.repositoryId });
     const remote = this.remotes.get(payload.remoteId);
-    if (remote.policy !== 'immediate') {
+    if (remote.policy === 'streamed') {
       throw new Error(
-        `remote ${remote.name} has policy ${remote.policy}; sync supports only policy immediate so far`,
+        `remote ${remote.name} has policy streamed; sync supports policies immediate and on_demand`,
       );
     }
-    const client = upstreamRegistryClient(remote, await this.remotes.credentials(remote.id));
+    const client = remoteRegistryClient(remote, await this.remotes.credentials(remote.id));
     try {
       const concurrency = remote.downloadConcurrency ?? DEFAULT_DOWNLOAD_CONCURRENCY;
       const upstreamTags = await this.upstreamTags(client, remote, concurrency, progress);
@@ -61,7 +62,15 @@ export class SyncService {
       const remove = payload.mirror ? [...presentTags].filter((key) => !wanted.has(key)) : [];
 
       const importer = new UpstreamContentImporter(
-        { client, name: remote.upstreamName, concurrency, platforms: remote.platforms },
+        {
+          client,
+          name: remote.upstreamName,
+          concurrency,
+          platforms: remote.platforms,
+          ...(remote.policy === 'on_demand' && {
+            onDemand: { remoteId: remote.id, upstreamName: remote.upstreamName },
+          }),
+        },
         this.blobs,
         this.queries,
         progress,
@@ -73,7 +82,8 @@ export class SyncService {
       await forEachConcurrently(manifests, concurrency, (digest) => importer.importManifest(digest));
       progress.complete('manifests', 'blobs', 'bytes');
 
-      return await this.changeVersion(repository, add, remove, progress);
+      const leftOut = importer.leftOut().map(manifestKey);
+      return await this.changeVersion(repository, add, remove, leftOut, progress);
     } catch (error) {
       if (error instanceof TaskCanceledError) throw error;
       const reason = error instanceof Error ? error.message : String(error);
@@ -158,6 +168,7 @@ export class SyncService {
     repository: RepositoryView,
     add: readonly UnitKey[],
     remove: readonly UnitKey[],
+    leftOut: readonly UnitKey[],
     progress: SyncProgress,
   ): Promise<TaskOutcome> {
     progress.start('associating', add.length + remove.length);
@@ -171,6 +182,7 @@ export class SyncService {
       repositoryId: repository.id,
       add,
       remove,
+      ...(leftOut.length > 0 && { leftOut }),
     });
     progress.advance('associating', add.length + remove.length);
     progress.complete('associating');

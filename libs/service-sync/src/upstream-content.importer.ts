@@ -1,10 +1,10 @@
 import { BlobStore } from '@wharf/ports';
 import type { Queries } from '@wharf/runtime';
-import { parseManifest, type ParsedManifest } from '@wharf/oci';
-import type { PlatformFilter } from '@wharf/contracts';
+import { parseManifest, type BlobReference, type ParsedManifest } from '@wharf/oci';
+import type { OnDemandSource, PlatformFilter } from '@wharf/contracts';
 import type { RegistryClient } from '@wharf/registry-client';
 import { forEachConcurrently } from './bounded-concurrency.js';
-import { describePlatform, isPlatformKept } from './platform.filter.js';
+import { isPlatformKept } from './platform.filter.js';
 import type { SyncProgress } from './sync.progress.js';
 
 /** Where a sync downloads from: a client for the registry and the repository name there. */
@@ -15,12 +15,19 @@ export interface UpstreamRepository {
   readonly concurrency: number;
   /** The remote's platforms filter; null keeps every platform. */
   readonly platforms: readonly PlatformFilter[] | null;
+  /**
+   * Policy on_demand: layers are recorded with this source instead of downloaded, and fetched by the
+   * registry on first pull. Image configs are still downloaded: they are small, and the catalog reads a
+   * manifest's labels and platform from its config when the manifest is recorded.
+   */
+  readonly onDemand?: OnDemandSource;
 }
 
 /**
  * Brings manifests, with everything they reference, from an upstream repository into the blob store and
  * the content catalog, in the order the catalog needs: blobs before the manifests that reference them,
- * listed manifests before their list. One importer serves one sync, so what it did once it skips.
+ * listed manifests before their list. One importer serves one sync, so what it did once it skips. With
+ * policy on_demand, layers are recorded with where to fetch them instead of downloaded (ADR 0012).
  *
  * Foreign (Docker) and non-distributable (OCI) layers are never downloaded, whatever the upstream serves:
  * their licence keeps them off mirrors, clients fetch them from the URLs in the manifest, and the catalog
@@ -32,6 +39,7 @@ export class UpstreamContentImporter {
   // imported concurrently each is still fetched, stored and recorded once.
   private readonly manifests = new Map<string, Promise<void>>();
   private readonly blobImports = new Map<string, Promise<void>>();
+  private readonly leftOutManifests = new Set<string>();
 
   constructor(
     private readonly upstream: UpstreamRepository,
@@ -54,10 +62,13 @@ export class UpstreamContentImporter {
     const { client, name, concurrency } = this.upstream;
     const fetched = await client.getManifest(name, digest);
     const parsed = this.parse(fetched.bytes, fetched.mediaType, digest);
-    this.refusePartialList(parsed, digest);
-    this.progress.expect('manifests', parsed.manifestDigests.length);
-    await forEachConcurrently(parsed.manifestDigests, concurrency, (child) => this.importManifest(child));
-    await forEachConcurrently(parsed.blobs, concurrency, (blob) => this.importBlob(blob.digest));
+    const kept = this.keptListedManifests(parsed);
+    this.progress.expect('manifests', kept.length);
+    await forEachConcurrently(kept, concurrency, (child) => this.importManifest(child));
+    const config = parsed.config?.digest;
+    await forEachConcurrently(parsed.blobs, concurrency, (blob) =>
+      this.importBlob(blob, blob.digest !== config && this.upstream.onDemand !== undefined),
+    );
     await this.queries.ask('content.manifest.record', {
       bytes: fetched.bytes.toString('base64'),
       mediaType: fetched.mediaType,
@@ -66,13 +77,15 @@ export class UpstreamContentImporter {
     await this.progress.report();
   }
 
-  private importBlob(digest: string): Promise<void> {
+  /** Stores and records a blob, or with `later`, records it for the registry to fetch on first pull. */
+  private importBlob(blob: BlobReference, later: boolean): Promise<void> {
+    const { digest } = blob;
     let pending = this.blobImports.get(digest);
     if (!pending) {
       this.progress.expect('blobs', 1);
       pending = (async () => {
-        const size = await this.storeBlob(digest);
-        await this.queries.ask('content.blob.record', { digest, size });
+        if (later) await this.recordOnDemand(blob);
+        else await this.queries.ask('content.blob.record', { digest, size: await this.storeBlob(digest) });
         this.progress.advance('blobs');
       })();
       this.blobImports.set(digest, pending);
@@ -81,18 +94,47 @@ export class UpstreamContentImporter {
   }
 
   /**
-   * The content service keeps a list only with every manifest it lists, so a platforms filter that would
-   * drop some of them cannot be honoured yet; failing says so, where syncing the whole list would quietly
-   * download what the remote asked to leave out.
+   * A blob the blob store already holds (from any repository) is recorded as the local blob it is. Otherwise
+   * the size comes from the manifest's descriptor, which the registry checks against the upstream's answer
+   * when it fetches the bytes; schema 1 manifests give no sizes, so the upstream is asked with a HEAD.
    */
-  private refusePartialList(parsed: ParsedManifest, digest: string): void {
-    const dropped = parsed.listed.filter((entry) => !isPlatformKept(entry.platform, this.upstream.platforms));
-    if (dropped.length === 0) return;
-    const platforms = dropped.map((entry) => describePlatform(entry.platform!)).join(', ');
-    throw new Error(
-      `manifest list ${this.upstream.name}@${digest} lists platforms the remote's platforms filter leaves out ` +
-        `(${platforms}); keeping part of a manifest list is not supported yet, so clear the filter to sync it whole`,
+  private async recordOnDemand(blob: BlobReference): Promise<void> {
+    const { digest } = blob;
+    const stored = await this.blobs.stat(digest);
+    if (stored) {
+      await this.queries.ask('content.blob.record', { digest, size: stored.size });
+      return;
+    }
+    const size = blob.size ?? (await this.upstreamSize(digest));
+    await this.queries.ask('content.blob.record', { digest, size, onDemand: this.upstream.onDemand });
+  }
+
+  private async upstreamSize(digest: string): Promise<number> {
+    const size = await this.upstream.client.headBlob(this.upstream.name, digest);
+    if (size === undefined) {
+      throw new Error(`blob ${digest} is not at ${this.upstream.client.registry}/${this.upstream.name}`);
+    }
+    return size;
+  }
+
+  /**
+   * The manifests of a list the platforms filter keeps; the others are left out (ADR 0012). The list is
+   * kept as the upstream serves it, so its digest still verifies and clients that pull a left-out platform
+   * are told the manifest is unknown, which is what the filter asked for.
+   */
+  private keptListedManifests(parsed: ParsedManifest): string[] {
+    const dropped = new Set(
+      parsed.listed
+        .filter((entry) => !isPlatformKept(entry.platform, this.upstream.platforms))
+        .map((entry) => entry.digest),
     );
+    for (const digest of dropped) this.leftOutManifests.add(digest);
+    return parsed.manifestDigests.filter((digest) => !dropped.has(digest));
+  }
+
+  /** Manifests lists listed that the platforms filter left out, so the version change leaves them out too. */
+  leftOut(): string[] {
+    return [...this.leftOutManifests].filter((digest) => !this.manifests.has(digest));
   }
 
   private parse(bytes: Buffer, mediaType: string, digest: string): ParsedManifest {

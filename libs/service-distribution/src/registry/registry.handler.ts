@@ -9,6 +9,7 @@ import { parseByteRange } from './byte-range.parser.js';
 import { mayServeManifest } from './manifest-accept.policy.js';
 import { parseRegistryPath, type ManifestReference, type RegistryRoute } from './registry-route.parser.js';
 import { blobUnknown, manifestUnknown, RegistryError } from './registry.errors.js';
+import { OnDemandBlobs } from './on-demand.blobs.js';
 import { RegistryAccess } from './registry-access.guard.js';
 import { RegistryPushHandler } from './registry-push.handler.js';
 import {
@@ -37,6 +38,7 @@ export class RegistryHandler {
     private readonly access: RegistryAccess,
     private readonly blobs: BlobStore,
     private readonly pushes: RegistryPushHandler,
+    private readonly onDemand: OnDemandBlobs,
   ) {}
 
   async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -177,7 +179,15 @@ export class RegistryHandler {
       response.writeHead(status).end();
       return;
     }
-    const body = await this.openBlob(digest, () => blobUnknown(name, digest), range);
+    // A blob synced on_demand and not yet fetched comes from upstream (HEAD answered above from its size).
+    const body =
+      unit?.onDemand && (await this.onDemand.isRemote(unit))
+        ? await this.onDemand.open(
+            unit,
+            { recorded: unit.onDemand, repositoryId: served.repositoryId },
+            range,
+          )
+        : await this.openBlob(digest, () => blobUnknown(name, digest), range);
     response.writeHead(status);
     await pipeline(body, response);
   }

@@ -504,6 +504,17 @@ export function contentIndexContract(adapterName: string, open: () => Promise<Op
         expect(b1).toEqual(blobUnit('b1'));
       });
 
+      it("keeps an on_demand blob's source (remote and upstream name) as recorded", async () => {
+        const lazy: CatalogUnit = {
+          ...blobUnit('lazy'),
+          onDemand: { remoteId: 'remote-1', upstreamName: 'team/app' },
+        };
+        await index.recordUnits([lazy]);
+
+        expect(await index.getUnits([lazy.key])).toEqual([lazy]);
+        expect(await index.findByDigest(lazy.digest)).toEqual([lazy]);
+      });
+
       it('looks units up by key in bulk, in key order, leaving out unknown keys', async () => {
         await index.recordUnits(catalog);
         const wanted = [tagKey('v1', digestOf('m1')), manifestKey(digestOf('m2')), blobKey(digestOf('nope'))];

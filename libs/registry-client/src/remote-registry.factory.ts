@@ -1,11 +1,11 @@
-import { RegistryClient } from '@wharf/registry-client';
+import { RegistryClient } from './registry.client.js';
 import type { RemoteCredentials, RemoteSettings } from '@wharf/contracts';
 
-/** A RegistryClient for a remote, with every download setting the remote carries. */
-export function upstreamRegistryClient(
-  remote: RemoteSettings,
-  credentials: RemoteCredentials,
-): RegistryClient {
+/**
+ * A RegistryClient for a remote, with every download setting the remote carries: for the sync service's
+ * downloads and the registry's on_demand fetches alike, so both reach the upstream the same way.
+ */
+export function remoteRegistryClient(remote: RemoteSettings, credentials: RemoteCredentials): RegistryClient {
   return new RegistryClient({
     url: remote.url,
     ...(credentials.username !== null && {
