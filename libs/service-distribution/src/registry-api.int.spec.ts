@@ -337,6 +337,33 @@ describe('the registry API (pull)', () => {
     expect(await (await get('/v2/team/app/tags/list?n=0')).json()).toEqual({ name: 'team/app', tags: [] });
   });
 
+  it('lists tags and the catalog in strict lexical order, page by page', async () => {
+    const names = ['a', '10', '1-rc', 'A', '1', '1.0'];
+    const lexical = ['1', '1-rc', '1.0', '10', 'A', 'a'];
+    const repositoryId = await repositoryWith('lexical', [otherImage]);
+    for (const tag of names) {
+      await queries.ask('content.version.tag', { repositoryId, tag, digest: otherImage.digest });
+    }
+    const basePaths = ['lex0', 'lex_b', 'lex', 'lex.b', 'lex-b'];
+    for (const basePath of basePaths) await distribute({ name: basePath, basePath, repositoryId });
+
+    const walk = async (path: string, key: 'tags' | 'repositories'): Promise<string[]> => {
+      const seen: string[] = [];
+      for (let next: string | undefined = path; next !== undefined;) {
+        const response = await get(next);
+        seen.push(...((await response.json()) as Record<string, string[]>)[key]!);
+        next = /^<([^>]+)>; rel="next"$/.exec(response.headers.get('link') ?? '')?.[1];
+      }
+      return seen;
+    };
+    expect(await walk('/v2/lex/tags/list', 'tags')).toEqual(lexical);
+    expect(await walk('/v2/lex/tags/list?n=2', 'tags')).toEqual(lexical);
+    expect(await walk('/v2/lex/tags/list?n=1&last=1', 'tags')).toEqual(lexical.slice(1));
+    expect(await walk('/v2/lex/tags/list?n=4&last=1.', 'tags')).toEqual(['1.0', '10', 'A', 'a']);
+    const catalog = (await walk('/v2/_catalog?n=2', 'repositories')).filter((n) => n.startsWith('lex'));
+    expect(catalog).toEqual(['lex', 'lex-b', 'lex.b', 'lex0', 'lex_b']);
+  });
+
   it('lists referrers of a manifest in the served version, filtered by artifact type', async () => {
     const all = await get(`/v2/team/app/referrers/${ociImage.digest}`);
     expect(all.status).toBe(200);

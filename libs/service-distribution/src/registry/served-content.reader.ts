@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { RemoteError } from '@wharf/ports';
 import { Queries } from '@wharf/runtime';
 import {
+  MAX_KEYSET_PAGE_LIMIT,
   NotFoundError,
   parseUnitKey,
   type CatalogUnit,
@@ -14,6 +15,7 @@ import { MediaType } from '@wharf/oci';
 import { DistributionDirectory } from '../distribution-directory.projection.js';
 import { DistributionsService } from '../distributions.service.js';
 import { manifestUnknown, nameUnknown } from './registry.errors.js';
+import { VersionTagNamesCache } from './version-tag-names.cache.js';
 
 /** The repository version a registry name serves, fixed once per request. */
 export interface ServedVersion extends VersionRef {
@@ -51,6 +53,8 @@ const SCAN_PAGE = 1_000;
  */
 @Injectable()
 export class ServedContent {
+  private readonly tagNames = new VersionTagNamesCache();
+
   constructor(
     private readonly queries: Queries,
     private readonly distributions: DistributionsService,
@@ -99,24 +103,36 @@ export class ServedContent {
   }
 
   /**
-   * Tag names in the order of their unit keys (`tag:<name>@<digest>`), which is name order except that a name
-   * comes after names that extend it with a character sorting before '@' (`v1.0` before `v1`): the order the
-   * version index keeps, so that a page costs what it holds.
+   * Tag names in strict lexical order, a page after `last`. The version's names are read whole (keys only,
+   * a scan page at a time) the first time it is listed and kept, sorted, for its later pages.
    */
-  async tags(served: ServedVersion, limit: number, last?: string): Promise<NamePage<string>> {
-    const page = await this.orUnknownName(served.name, () =>
-      this.queries.ask('content.version.units', {
-        repositoryId: served.repositoryId,
-        version: served.version,
-        membership: 'present',
-        type: 'tag',
-        limit,
-        // '~' sorts after every digest algorithm name, so this skips every key of the tag `last`.
-        ...(last !== undefined && { afterKey: `tag:${last}@~` }),
-      }),
+  tags(served: ServedVersion, limit: number, last?: string): Promise<NamePage<string>> {
+    return this.tagNames.page(
+      `${served.repositoryId}/${served.version}`,
+      () => this.allTagNames(served),
+      limit,
+      last,
     );
-    const names = page.items.map((key) => parseUnitKey(key).name!);
-    return page.nextAfterKey === undefined ? { items: names } : { items: names, last: names.at(-1) };
+  }
+
+  private async allTagNames(served: ServedVersion): Promise<string[]> {
+    const names: string[] = [];
+    let afterKey: string | undefined;
+    do {
+      const page = await this.orUnknownName(served.name, () =>
+        this.queries.ask('content.version.units', {
+          repositoryId: served.repositoryId,
+          version: served.version,
+          membership: 'present',
+          type: 'tag',
+          limit: MAX_KEYSET_PAGE_LIMIT,
+          ...(afterKey !== undefined && { afterKey }),
+        }),
+      );
+      for (const key of page.items) names.push(parseUnitKey(key).name!);
+      afterKey = page.nextAfterKey;
+    } while (afterKey !== undefined);
+    return names;
   }
 
   /**
@@ -146,7 +162,7 @@ export class ServedContent {
     return found;
   }
 
-  /** Base paths of the distributions a catalog lists (neither private nor hidden), in order. */
+  /** Base paths of the distributions a catalog lists (neither private nor hidden), in lexical order. */
   catalog(limit: number, last?: string): NamePage<string> {
     const basePaths = this.directory
       .list({ offset: 0, limit: Number.MAX_SAFE_INTEGER })
