@@ -9,6 +9,7 @@ import { DistributionTargets } from './distribution-targets.lookup.js';
 import { DistributionTasksHandler } from './distribution-tasks.handler.js';
 import { DistributionsService } from './distributions.service.js';
 import { PublicationDeletionsFollower } from './publication-deletions.follower.js';
+import { BlobResponseWriter } from './registry/blob-response.writer.js';
 import { RegistryAccess } from './registry/registry-access.guard.js';
 import { RegistryHandler } from './registry/registry.handler.js';
 import { RegistryServer } from './registry/registry.server.js';
@@ -34,6 +35,7 @@ import { ServedContent } from './registry/served-content.reader.js';
     sharedBlobStore(),
     ServedContent,
     RegistryAccess,
+    BlobResponseWriter,
     RegistryHandler,
     RegistryServer,
   ],

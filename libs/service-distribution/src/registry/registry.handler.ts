@@ -5,6 +5,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { BlobNotFoundError, BlobStore, RangeNotSatisfiableError, type ByteRange } from '@wharf/ports';
 import { manifestBytesDigest } from '@wharf/contracts';
 import { MediaType } from '@wharf/oci';
+import { BlobResponseWriter } from './blob-response.writer.js';
 import { parseByteRange } from './byte-range.parser.js';
 import { mayServeManifest } from './manifest-accept.policy.js';
 import { parseRegistryPath, type ManifestReference, type RegistryRoute } from './registry-route.parser.js';
@@ -34,6 +35,7 @@ export class RegistryHandler {
     private readonly content: ServedContent,
     private readonly access: RegistryAccess,
     private readonly blobs: BlobStore,
+    private readonly blobBodies: BlobResponseWriter,
   ) {}
 
   async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -168,6 +170,7 @@ export class RegistryHandler {
     const size = unit && (unit.size ?? (await this.blobs.stat(digest))?.size);
     if (size === undefined) throw blobUnknown(name, digest);
     const range = parseByteRange(request.headers.range, size);
+    if (request.method === 'GET' && (await this.blobBodies.redirect(response, digest))) return;
     response.setHeader('Docker-Content-Digest', digest);
     response.setHeader('Accept-Ranges', 'bytes');
     response.setHeader('Content-Type', 'application/octet-stream');
@@ -180,8 +183,7 @@ export class RegistryHandler {
       return;
     }
     const body = await this.openBlob(digest, () => blobUnknown(name, digest), range);
-    response.writeHead(status);
-    await pipeline(body, response);
+    await this.blobBodies.stream(response, status, body);
   }
 
   private async referrers(
