@@ -60,6 +60,17 @@ export interface PublicationDeletedEventData {
 
 export const PUBLICATION_DELETED_SUBJECT = 'events.publication.PublicationDeleted';
 
+/**
+ * A new repository version on the bus (the commit event of `repository-<id>`); the publication service
+ * follows these to publish versions of repositories that distributions follow.
+ */
+export interface RepositoryVersionCreatedEventData {
+  readonly version: number;
+}
+
+export const REPOSITORY_VERSION_CREATED_SUBJECT = 'events.repository.RepositoryVersionCreated';
+export const REPOSITORY_STREAM_PREFIX = 'repository-';
+
 export const PUBLICATION_WORKER = 'publication';
 
 /** Task names as Pulp's task list shows them; the publication worker's handlers are registered under them. */
@@ -79,6 +90,14 @@ export interface PublicationQueryMap {
   'publication.validate-create': { request: CreatePublicationRequest; response: CreatePublicationTask };
   'publication.get': { request: { id: string }; response: PublicationView };
   'publication.list': { request: ListPublicationsRequest; response: Page<PublicationView> };
+  /**
+   * The repository's live publication of its highest version (the newest of those), or null: what a
+   * distribution that follows the repository serves.
+   */
+  'publication.latest': {
+    request: { repositoryId: string };
+    response: { publication: PublicationView | null };
+  };
   /** The versions publications and distributions point at (a distribution's `repository_version`). */
   'publication.protected-versions': { request: ProtectedVersionsRequest; response: ProtectedVersions };
 }

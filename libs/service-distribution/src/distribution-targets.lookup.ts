@@ -38,10 +38,16 @@ export class DistributionTargets {
     }
   }
 
-  /** A publication deleted since the distribution pointed at it serves nothing. */
+  /**
+   * A distribution following a repository serves the repository's latest publication (made automatically
+   * for each new version), or its latest version while it has none. A publication deleted since the
+   * distribution pointed at it serves nothing.
+   */
   async resolve(distribution: DistributionView): Promise<ResolvedDistribution> {
     if (distribution.repositoryId) {
-      return { distribution, repositoryId: distribution.repositoryId, version: 'latest' };
+      const repositoryId = distribution.repositoryId;
+      const { publication } = await this.queries.ask('publication.latest', { repositoryId });
+      return { distribution, repositoryId, version: publication?.repositoryVersion ?? 'latest' };
     }
     if (distribution.repositoryVersion) {
       const { repositoryId, version } = distribution.repositoryVersion;

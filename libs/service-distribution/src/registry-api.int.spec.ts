@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -409,9 +409,62 @@ describe('the registry API (pull)', () => {
       ((await (await get(`/v2/${name}/tags/list`)).json()) as { tags: string[] }).tags;
     expect(await tags('pinned/fixed')).toEqual(['stable']);
     expect(await tags('pinned/published')).toEqual(['stable']);
-    expect(await tags('pinned/latest')).toEqual(['newer', 'stable']);
+    // The new version is served once its automatic publication exists, a moment after the version.
+    await vi.waitFor(async () => expect(await tags('pinned/latest')).toEqual(['newer', 'stable']));
     expect((await get('/v2/pinned/fixed/manifests/newer', accepting())).status).toBe(404);
     expect((await get('/v2/pinned/latest/manifests/newer', accepting())).status).toBe(200);
+  });
+
+  describe('a distribution that follows a repository', () => {
+    const first = randomImage({ layers: 1 });
+    const second = randomImage({ layers: 1 });
+    let repositoryId: string;
+
+    const publications = async () =>
+      (await queries.ask('publication.list', { repositoryId, offset: 0, limit: 100 })).results;
+    const servedDigest = async () =>
+      (await get('/v2/following/app/manifests/latest', accepting())).headers.get('docker-content-digest');
+
+    beforeAll(async () => {
+      await record(first);
+      await record(second);
+      repositoryId = await repositoryWith('following', [first], { latest: first });
+    });
+
+    it('gets its repository’s latest version published when it starts following, and serves it', async () => {
+      const version = (await queries.ask('content.repository.get', { id: repositoryId })).latestVersion;
+      await distribute({ name: 'following', basePath: 'following/app', repositoryId });
+      await vi.waitFor(async () =>
+        expect((await publications()).map((p) => p.repositoryVersion)).toEqual([version]),
+      );
+      expect(await servedDigest()).toBe(first.digest);
+    });
+
+    it('gets each new version published once, and serves the new publication', async () => {
+      await queries.ask('content.version.modify', { repositoryId, add: [manifestKey(second.digest)] });
+      const { version } = await queries.ask('content.version.tag', {
+        repositoryId,
+        tag: 'latest',
+        digest: second.digest,
+      });
+      await vi.waitFor(async () => expect((await publications())[0]?.repositoryVersion).toBe(version.number));
+      const made = await publications();
+      // One per version: the first, the one that added `second` (made or skipped as no longer latest), this one.
+      expect(new Set(made.map((p) => p.repositoryVersion)).size).toBe(made.length);
+      expect(await servedDigest()).toBe(second.digest);
+      const { publication } = await queries.ask('publication.latest', { repositoryId });
+      expect(publication?.repositoryVersion).toBe(version.number);
+    });
+
+    it('publishes nothing for repositories no distribution follows', async () => {
+      const unfollowed = await repositoryWith('unfollowed', [first], { v1: first });
+      await queries.ask('content.version.tag', { repositoryId: unfollowed, tag: 'v2', digest: first.digest });
+      // The followed repository's next version is published after the unfollowed one's events were seen.
+      const { version } = await queries.ask('content.version.untag', { repositoryId, tag: 'latest' });
+      await vi.waitFor(async () => expect((await publications())[0]?.repositoryVersion).toBe(version.number));
+      const all = await queries.ask('publication.list', { repositoryId: unfollowed, offset: 0, limit: 10 });
+      expect(all.count).toBe(0);
+    });
   });
 
   it('lists the catalog of public distributions a page at a time', async () => {

@@ -58,10 +58,34 @@ export class PublicationDirectory
     };
   }
 
-  /** The versions live publications serve, of one repository or of all. */
-  publishedVersions(repositoryId?: string): VersionRef[] {
-    return this.live()
-      .filter((p) => repositoryId === undefined || p.repositoryId === repositoryId)
+  /** The live publication of the repository's highest published version (the newest of those). */
+  latestOf(repositoryId: string): PublicationView | undefined {
+    let latest: Publication | undefined;
+    for (const publication of this.live()) {
+      if (publication.repositoryId !== repositoryId) continue;
+      if (!latest || publication.repositoryVersion >= latest.repositoryVersion) latest = publication;
+    }
+    return latest && toPublicationView(latest);
+  }
+
+  /**
+   * The versions live publications serve, of one repository or of all. Of those `skippable` marks (automatic
+   * publications) only each repository's latest counts.
+   */
+  publishedVersions(
+    repositoryId?: string,
+    skippable: (publication: PublicationView) => boolean = () => false,
+  ): VersionRef[] {
+    const live = this.live().filter((p) => repositoryId === undefined || p.repositoryId === repositoryId);
+    const latest = new Map<string, Publication>();
+    for (const publication of live) {
+      const current = latest.get(publication.repositoryId);
+      if (!current || publication.repositoryVersion >= current.repositoryVersion) {
+        latest.set(publication.repositoryId, publication);
+      }
+    }
+    return live
+      .filter((p) => !skippable(toPublicationView(p)) || latest.get(p.repositoryId) === p)
       .map((p) => ({ repositoryId: p.repositoryId, version: p.repositoryVersion }));
   }
 }
