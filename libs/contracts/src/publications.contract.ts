@@ -39,6 +39,12 @@ export interface ListPublicationsRequest {
   readonly limit: number;
 }
 
+/** A repository's latest publication (see `publication.latest`) and the one before it, of a lower version. */
+export interface LatestPublications {
+  readonly publication: PublicationView | null;
+  readonly previous: PublicationView | null;
+}
+
 export interface ProtectedVersionsRequest {
   /** Only this repository's versions; every repository's when absent. */
   readonly repositoryId?: string;
@@ -92,12 +98,9 @@ export interface PublicationQueryMap {
   'publication.list': { request: ListPublicationsRequest; response: Page<PublicationView> };
   /**
    * The repository's live publication of its highest version (the newest of those), or null: what a
-   * distribution that follows the repository serves.
+   * distribution that follows the repository serves; with the latest of a lower version before it.
    */
-  'publication.latest': {
-    request: { repositoryId: string };
-    response: { publication: PublicationView | null };
-  };
+  'publication.latest': { request: { repositoryId: string }; response: LatestPublications };
   /** The versions publications and distributions point at (a distribution's `repository_version`). */
   'publication.protected-versions': { request: ProtectedVersionsRequest; response: ProtectedVersions };
 }

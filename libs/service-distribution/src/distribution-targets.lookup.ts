@@ -4,6 +4,14 @@ import { Queries } from '@wharf/runtime';
 import { ValidationError, type DistributionView, type ResolvedDistribution } from '@wharf/contracts';
 import type { DistributionTarget } from '@wharf/domain-distribution';
 
+/**
+ * How long manifests and blobs of the version a following distribution served before stay reachable by
+ * digest: a client that read a manifest list or a manifest just before the move fetches what it lists from
+ * the version it read, so a pull sees the old version or the new one, never a mix. Long enough for a slow
+ * pull of large layers to begin every blob.
+ */
+export const PREVIOUS_VERSION_GRACE_MS = 15 * 60_000;
+
 /** Pulp's words for a reference to something that is not there. */
 export const OBJECT_DOES_NOT_EXIST = 'Invalid hyperlink - Object does not exist.';
 
@@ -40,14 +48,22 @@ export class DistributionTargets {
 
   /**
    * A distribution following a repository serves the repository's latest publication (made automatically
-   * for each new version), or its latest version while it has none. A publication deleted since the
+   * for each new version), or its latest version while it has none; for PREVIOUS_VERSION_GRACE_MS after a
+   * newer publication appears, the one before it stays reachable by digest. A publication deleted since the
    * distribution pointed at it serves nothing.
    */
-  async resolve(distribution: DistributionView): Promise<ResolvedDistribution> {
+  async resolve(distribution: DistributionView, now = new Date()): Promise<ResolvedDistribution> {
     if (distribution.repositoryId) {
       const repositoryId = distribution.repositoryId;
-      const { publication } = await this.queries.ask('publication.latest', { repositoryId });
-      return { distribution, repositoryId, version: publication?.repositoryVersion ?? 'latest' };
+      const { publication, previous } = await this.queries.ask('publication.latest', { repositoryId });
+      if (!publication) return { distribution, repositoryId, version: 'latest' };
+      const moved = now.getTime() - Date.parse(publication.createdAt) < PREVIOUS_VERSION_GRACE_MS;
+      return {
+        distribution,
+        repositoryId,
+        version: publication.repositoryVersion,
+        ...(moved && previous && { previousVersion: previous.repositoryVersion }),
+      };
     }
     if (distribution.repositoryVersion) {
       const { repositoryId, version } = distribution.repositoryVersion;

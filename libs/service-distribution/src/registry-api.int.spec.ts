@@ -18,6 +18,7 @@ import {
   DISTRIBUTIONS_RESOURCE,
   manifestKey,
   PUBLICATION_TASKS,
+  tagKey,
   PUBLICATION_WORKER,
   type CreateDistributionRequest,
   type TaskView,
@@ -33,6 +34,7 @@ import {
   type FixtureManifest,
 } from '@wharf/testing';
 import { DistributionModule } from './distribution.module.js';
+import { DistributionTargets, PREVIOUS_VERSION_GRACE_MS } from './distribution-targets.lookup.js';
 import { RegistryServer } from './registry/registry.server.js';
 
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
@@ -454,6 +456,33 @@ describe('the registry API (pull)', () => {
       expect(await servedDigest()).toBe(second.digest);
       const { publication } = await queries.ask('publication.latest', { repositoryId });
       expect(publication?.repositoryVersion).toBe(version.number);
+    });
+
+    it('keeps the version it served before reachable by digest for a while, so a pull under way completes', async () => {
+      // A client reads the manifest tagged `latest`; then the repository moves on without it.
+      const read = await get('/v2/following/app/manifests/latest', accepting());
+      const readDigest = read.headers.get('docker-content-digest')!;
+      expect(readDigest).toBe(second.digest);
+      const { version } = await queries.ask('content.version.modify', {
+        repositoryId,
+        remove: '*',
+        add: [manifestKey(first.digest), tagKey('latest', first.digest)],
+      });
+      await vi.waitFor(async () => expect(await servedDigest()).toBe(first.digest));
+
+      // What it read is still there by digest; the tag shows the new version only.
+      expect((await get(`/v2/following/app/manifests/${second.digest}`, accepting())).status).toBe(200);
+      const layer = await get(`/v2/following/app/blobs/${second.layers[0]!.digest}`);
+      expect(Buffer.from(await layer.arrayBuffer()).equals(Buffer.from(second.layers[0]!.bytes))).toBe(true);
+      expect((await get(`/v2/following/app/blobs/${otherImage.layers[0]!.digest}`)).status).toBe(404);
+
+      // Past the grace period only the served version counts.
+      const targets = app.get(DistributionTargets, { strict: false });
+      const distribution = (await queries.ask('distribution.resolve', { basePath: 'following/app' }))
+        .distribution;
+      expect(await targets.resolve(distribution)).toMatchObject({ version: version.number });
+      const later = new Date(Date.now() + PREVIOUS_VERSION_GRACE_MS + 1_000);
+      expect((await targets.resolve(distribution, later)).previousVersion).toBeUndefined();
     });
 
     it('publishes nothing for repositories no distribution follows', async () => {

@@ -1,7 +1,13 @@
 import { Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { EventStore, type StoredEvent } from '@wharf/ports';
 import { FoldedDirectory } from '@wharf/runtime';
-import type { ListPublicationsRequest, Page, PublicationView, VersionRef } from '@wharf/contracts';
+import type {
+  LatestPublications,
+  ListPublicationsRequest,
+  Page,
+  PublicationView,
+  VersionRef,
+} from '@wharf/contracts';
 import { evolvePublication, isPublicationEvent, type Publication } from '@wharf/domain-publication';
 import { PUBLICATION_STREAM_PREFIX } from './publication.streams.js';
 
@@ -58,14 +64,26 @@ export class PublicationDirectory
     };
   }
 
-  /** The live publication of the repository's highest published version (the newest of those). */
-  latestOf(repositoryId: string): PublicationView | undefined {
+  /**
+   * The live publication of the repository's highest published version (the newest of those), and the
+   * same among those of lower versions.
+   */
+  latestOf(repositoryId: string): LatestPublications {
     let latest: Publication | undefined;
+    let previous: Publication | undefined;
     for (const publication of this.live()) {
       if (publication.repositoryId !== repositoryId) continue;
-      if (!latest || publication.repositoryVersion >= latest.repositoryVersion) latest = publication;
+      if (!latest || publication.repositoryVersion >= latest.repositoryVersion) {
+        if (latest && latest.repositoryVersion < publication.repositoryVersion) previous = latest;
+        latest = publication;
+      } else if (!previous || publication.repositoryVersion >= previous.repositoryVersion) {
+        previous = publication;
+      }
     }
-    return latest && toPublicationView(latest);
+    return {
+      publication: latest ? toPublicationView(latest) : null,
+      previous: previous ? toPublicationView(previous) : null,
+    };
   }
 
   /**

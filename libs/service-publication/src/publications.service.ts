@@ -5,6 +5,7 @@ import {
   ValidationError,
   type CreatePublicationRequest,
   type CreatePublicationTask,
+  type LatestPublications,
   type ListPublicationsRequest,
   type Page,
   type ProtectedVersions,
@@ -91,9 +92,9 @@ export class PublicationsService {
     }
   }
 
-  /** What a distribution following the repository serves. */
-  latest(repositoryId: string): PublicationView | null {
-    return this.directory.latestOf(repositoryId) ?? null;
+  /** What a distribution following the repository serves, and what it served before. */
+  latest(repositoryId: string): LatestPublications {
+    return this.directory.latestOf(repositoryId);
   }
 
   async delete(publicationId: string, at: Date): Promise<void> {

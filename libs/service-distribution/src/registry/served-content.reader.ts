@@ -14,12 +14,14 @@ import {
 import { MediaType } from '@wharf/oci';
 import { DistributionDirectory } from '../distribution-directory.projection.js';
 import { DistributionsService } from '../distributions.service.js';
-import { manifestUnknown, nameUnknown } from './registry.errors.js';
+import { manifestUnknown, nameUnknown, RegistryError } from './registry.errors.js';
 import { VersionTagNamesCache } from './version-tag-names.cache.js';
 
 /** The repository version a registry name serves, fixed once per request. */
 export interface ServedVersion extends VersionRef {
   readonly name: string;
+  /** The version served just before (see ResolvedDistribution): digests are looked up there too. */
+  readonly previousVersion?: number;
 }
 
 /** A manifest of the served version. */
@@ -73,9 +75,11 @@ export class ServedContent {
 
   /** The version a distribution serves now: its repository's latest is looked up at each call. */
   async version(name: string, resolved: ResolvedDistribution): Promise<ServedVersion> {
-    const { repositoryId, version } = resolved;
+    const { repositoryId, version, previousVersion } = resolved;
     if (repositoryId === null || version === null) throw nameUnknown(name, 'distribution serves no content');
-    if (version !== 'latest') return { name, repositoryId, version };
+    if (version !== 'latest') {
+      return { name, repositoryId, version, ...(previousVersion !== undefined && { previousVersion }) };
+    }
     const repository = await this.orUnknownName(name, () =>
       this.queries.ask('content.repository.get', { id: repositoryId }),
     );
@@ -83,7 +87,7 @@ export class ServedContent {
   }
 
   async manifestByDigest(served: ServedVersion, digest: string): Promise<ServedManifest> {
-    const unit = await this.presentUnit(served, 'manifest', digest);
+    const unit = await this.byDigest(served, 'manifest', digest);
     if (!unit?.manifest) throw manifestUnknown(served.name, digest);
     return { unit, mediaType: unit.manifest.mediaType };
   }
@@ -97,9 +101,9 @@ export class ServedContent {
     return { unit, mediaType: unit.manifest.mediaType };
   }
 
-  /** The blob unit, or undefined when the served version does not hold it. */
+  /** The blob unit, or undefined when the served version (nor the one before, in its grace) holds it. */
   blob(served: ServedVersion, digest: string): Promise<CatalogUnit | undefined> {
-    return this.presentUnit(served, 'blob', digest);
+    return this.byDigest(served, 'blob', digest);
   }
 
   /**
@@ -172,6 +176,26 @@ export class ServedContent {
       .filter((basePath) => last === undefined || basePath > last);
     const items = basePaths.slice(0, limit);
     return basePaths.length > limit ? { items, last: items.at(-1) } : { items };
+  }
+
+  /**
+   * A unit of the served version, or else of the version served just before: by digest only, as a pull
+   * that began there asks for what it read (tags always resolve in the served version).
+   */
+  private async byDigest(
+    served: ServedVersion,
+    type: UnitType,
+    digest: string,
+  ): Promise<CatalogUnit | undefined> {
+    const unit = await this.presentUnit(served, type, digest);
+    if (unit || served.previousVersion === undefined) return unit;
+    try {
+      return await this.presentUnit({ ...served, version: served.previousVersion }, type, digest);
+    } catch (error) {
+      // Retention may have deleted the previous version: then only the served one counts.
+      if (error instanceof RegistryError && error.code === 'NAME_UNKNOWN') return undefined;
+      throw error;
+    }
   }
 
   private async presentUnit(
