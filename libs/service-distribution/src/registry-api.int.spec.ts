@@ -198,6 +198,29 @@ describe('the registry API (pull)', () => {
     expect(await response.json()).toEqual({});
   });
 
+  it('lets an anonymous client that follows the challenge, as docker does, pull public content', async () => {
+    const probe = await get('/v2/');
+    expect(probe.status).toBe(401);
+    const challenge = /^Bearer realm="([^"]+)",service="([^"]+)"$/.exec(
+      probe.headers.get('www-authenticate')!,
+    )!;
+    const tokenUrl = new URL(challenge[1]!);
+    tokenUrl.search = new URLSearchParams({
+      service: challenge[2]!,
+      scope: 'repository:team/app:pull',
+    }).toString();
+    const tokenResponse = await fetch(tokenUrl);
+    expect(tokenResponse.status).toBe(200);
+    const { token } = (await tokenResponse.json()) as { token: string };
+    const authorized = { Authorization: `Bearer ${token}` };
+    expect((await get('/v2/', { headers: authorized })).status).toBe(200);
+    const manifest = await get('/v2/team/app/manifests/v1', accepting(ACCEPT_ALL, { headers: authorized }));
+    expect(manifest.status).toBe(200);
+    expect(manifest.headers.get('docker-content-digest')).toBe(ociImage.digest);
+    // Public content needs no token at all; the probe's challenge only tells clients where to get one.
+    expect((await get(`/v2/team/app/blobs/${ociImage.layers[0]!.digest}`)).status).toBe(200);
+  });
+
   it('serves a manifest by tag and by digest: the stored bytes, type, digest and length', async () => {
     for (const reference of ['v1', ociImage.digest]) {
       const response = await get(`/v2/team/app/manifests/${reference}`, accepting());
