@@ -47,22 +47,36 @@ export class DistributionTargets {
   }
 
   /**
-   * A distribution following a repository serves the repository's latest publication (made automatically
-   * for each new version), or its latest version while it has none; for PREVIOUS_VERSION_GRACE_MS after a
-   * newer publication appears, the one before it stays reachable by digest. A publication deleted since the
-   * distribution pointed at it serves nothing.
+   * A distribution following a repository serves its latest version — which its automatic publication
+   * snapshots a moment later — so a client reads what it just pushed or synced. The version served before
+   * stays reachable by digest: the previous publication for PREVIOUS_VERSION_GRACE_MS after the latest was
+   * made, or the latest publication while the newest version's is still being made. A publication deleted since
+   * a distribution pointed at it serves nothing.
    */
   async resolve(distribution: DistributionView, now = new Date()): Promise<ResolvedDistribution> {
     if (distribution.repositoryId) {
       const repositoryId = distribution.repositoryId;
-      const { publication, previous } = await this.queries.ask('publication.latest', { repositoryId });
-      if (!publication) return { distribution, repositoryId, version: 'latest' };
-      const moved = now.getTime() - Date.parse(publication.createdAt) < PREVIOUS_VERSION_GRACE_MS;
+      const [repository, { publication, previous }] = await Promise.all([
+        this.queries.ask('content.repository.get', { id: repositoryId }).catch((error: unknown) => {
+          if (isNotFound(error)) return undefined;
+          throw error;
+        }),
+        this.queries.ask('publication.latest', { repositoryId }),
+      ]);
+      // Deleted since the distribution began following it: nothing is served.
+      if (!repository) return { distribution, repositoryId: null, version: null };
+      const version = repository.latestVersion;
+      const previousVersion =
+        publication && publication.repositoryVersion < version
+          ? publication.repositoryVersion
+          : previous && now.getTime() - Date.parse(publication!.createdAt) < PREVIOUS_VERSION_GRACE_MS
+            ? previous.repositoryVersion
+            : undefined;
       return {
         distribution,
         repositoryId,
-        version: publication.repositoryVersion,
-        ...(moved && previous && { previousVersion: previous.repositoryVersion }),
+        version,
+        ...(previousVersion !== undefined && { previousVersion }),
       };
     }
     if (distribution.repositoryVersion) {
