@@ -194,8 +194,8 @@ async function measureServer(server, { small, large }, seconds) {
 }
 
 /**
- * One server's rounds combined: the fastest throughput, the least CPU per byte, the fastest manifest round (its rps and
- * latencies together), since outside load only ever slows a round down; the highest memory seen.
+ * One server's rounds combined: the fastest throughput, the least CPU per byte and the fastest manifest round
+ * (its rps and latencies together), since outside load only ever slows a round down; the highest memory seen.
  */
 function bestOf(rounds) {
   const highest = (pick) => Math.max(...rounds.map(pick));
