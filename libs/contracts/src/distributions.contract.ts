@@ -90,11 +90,6 @@ export interface ResolvedDistribution {
   readonly distribution: DistributionView;
   readonly repositoryId: string | null;
   readonly version: number | 'latest' | null;
-  /**
-   * The version served before `version`, when the distribution moved to `version` moments ago: manifests
-   * and blobs are still found by digest in it, so a pull that began before the move completes.
-   */
-  readonly previousVersion?: number;
 }
 
 export const DISTRIBUTION_WORKER = 'distribution';

@@ -4,14 +4,6 @@ import { Queries } from '@wharf/runtime';
 import { ValidationError, type DistributionView, type ResolvedDistribution } from '@wharf/contracts';
 import type { DistributionTarget } from '@wharf/domain-distribution';
 
-/**
- * How long manifests and blobs of the version a following distribution served before stay reachable by
- * digest: a client that read a manifest list or a manifest just before the move fetches what it lists from
- * the version it read, so a pull sees the old version or the new one, never a mix. Long enough for a slow
- * pull of large layers to begin every blob.
- */
-export const PREVIOUS_VERSION_GRACE_MS = 15 * 60_000;
-
 /** Pulp's words for a reference to something that is not there. */
 export const OBJECT_DOES_NOT_EXIST = 'Invalid hyperlink - Object does not exist.';
 
@@ -46,38 +38,10 @@ export class DistributionTargets {
     }
   }
 
-  /**
-   * A distribution following a repository serves its latest version — which its automatic publication
-   * snapshots a moment later — so a client reads what it just pushed or synced. The version served before
-   * stays reachable by digest: the previous publication for PREVIOUS_VERSION_GRACE_MS after the latest was
-   * made, or the latest publication while the newest version's is still being made. A publication deleted since
-   * a distribution pointed at it serves nothing.
-   */
-  async resolve(distribution: DistributionView, now = new Date()): Promise<ResolvedDistribution> {
+  /** A publication deleted since the distribution pointed at it serves nothing. */
+  async resolve(distribution: DistributionView): Promise<ResolvedDistribution> {
     if (distribution.repositoryId) {
-      const repositoryId = distribution.repositoryId;
-      const [repository, { publication, previous }] = await Promise.all([
-        this.queries.ask('content.repository.get', { id: repositoryId }).catch((error: unknown) => {
-          if (isNotFound(error)) return undefined;
-          throw error;
-        }),
-        this.queries.ask('publication.latest', { repositoryId }),
-      ]);
-      // Deleted since the distribution began following it: nothing is served.
-      if (!repository) return { distribution, repositoryId: null, version: null };
-      const version = repository.latestVersion;
-      const previousVersion =
-        publication && publication.repositoryVersion < version
-          ? publication.repositoryVersion
-          : previous && now.getTime() - Date.parse(publication!.createdAt) < PREVIOUS_VERSION_GRACE_MS
-            ? previous.repositoryVersion
-            : undefined;
-      return {
-        distribution,
-        repositoryId,
-        version,
-        ...(previousVersion !== undefined && { previousVersion }),
-      };
+      return { distribution, repositoryId: distribution.repositoryId, version: 'latest' };
     }
     if (distribution.repositoryVersion) {
       const { repositoryId, version } = distribution.repositoryVersion;

@@ -15,13 +15,14 @@ import { MediaType } from '@wharf/oci';
 import { DistributionDirectory } from '../distribution-directory.projection.js';
 import { DistributionsService } from '../distributions.service.js';
 import { manifestUnknown, nameUnknown, RegistryError } from './registry.errors.js';
+import { previousServedVersion } from './previous-version.policy.js';
 import { VersionTagNamesCache } from './version-tag-names.cache.js';
 
 /** The repository version a registry name serves, fixed once per request. */
 export interface ServedVersion extends VersionRef {
   readonly name: string;
-  /** The version served just before (see ResolvedDistribution): digests are looked up there too. */
-  readonly previousVersion?: number;
+  /** Set when the name follows its repository's latest version, which moves (see `byDigest`). */
+  readonly following?: true;
 }
 
 /** A manifest of the served version. */
@@ -75,15 +76,13 @@ export class ServedContent {
 
   /** The version a distribution serves now: its repository's latest is looked up at each call. */
   async version(name: string, resolved: ResolvedDistribution): Promise<ServedVersion> {
-    const { repositoryId, version, previousVersion } = resolved;
+    const { repositoryId, version } = resolved;
     if (repositoryId === null || version === null) throw nameUnknown(name, 'distribution serves no content');
-    if (version !== 'latest') {
-      return { name, repositoryId, version, ...(previousVersion !== undefined && { previousVersion }) };
-    }
+    if (version !== 'latest') return { name, repositoryId, version };
     const repository = await this.orUnknownName(name, () =>
       this.queries.ask('content.repository.get', { id: repositoryId }),
     );
-    return { name, repositoryId, version: repository.latestVersion };
+    return { name, repositoryId, version: repository.latestVersion, following: true };
   }
 
   async manifestByDigest(served: ServedVersion, digest: string): Promise<ServedManifest> {
@@ -179,8 +178,10 @@ export class ServedContent {
   }
 
   /**
-   * A unit of the served version, or else of the version served just before: by digest only, as a pull
-   * that began there asks for what it read (tags always resolve in the served version).
+   * A unit of the served version, or else — for a name following its repository, which may just have moved
+   * on — of the version it served before (see previousServedVersion): by digest only, as a pull that began
+   * there asks for what it read; tags always resolve in the served version. Asked only on a miss, so a hit
+   * costs one query as before.
    */
   private async byDigest(
     served: ServedVersion,
@@ -188,9 +189,12 @@ export class ServedContent {
     digest: string,
   ): Promise<CatalogUnit | undefined> {
     const unit = await this.presentUnit(served, type, digest);
-    if (unit || served.previousVersion === undefined) return unit;
+    if (unit || !served.following) return unit;
+    const latest = await this.queries.ask('publication.latest', { repositoryId: served.repositoryId });
+    const previous = previousServedVersion(served.version, latest, new Date());
+    if (previous === undefined) return undefined;
     try {
-      return await this.presentUnit({ ...served, version: served.previousVersion }, type, digest);
+      return await this.presentUnit({ ...served, version: previous }, type, digest);
     } catch (error) {
       // Retention may have deleted the previous version: then only the served one counts.
       if (error instanceof RegistryError && error.code === 'NAME_UNKNOWN') return undefined;
