@@ -100,7 +100,7 @@ export class ServedContent {
     return { unit, mediaType: unit.manifest.mediaType };
   }
 
-  /** The blob unit, or undefined when the served version (nor the one before, in its grace) holds it. */
+  /** The blob unit, or undefined when neither the served version nor, in its grace, the one before holds it. */
   blob(served: ServedVersion, digest: string): Promise<CatalogUnit | undefined> {
     return this.byDigest(served, 'blob', digest);
   }
