@@ -274,13 +274,35 @@ describe('the publication service, through the bus (embedded adapters)', () => {
   });
 
   it('makes no automatic publication for a repository no distribution follows', async () => {
-    const repository = await createRepository('alone');
-    await addVersion(repository.id);
-    await addVersion(repository.id);
-    // The follower handles events in order; give it the time a followed repository needs.
-    await new Promise((r) => setTimeout(r, 300));
+    const followed = await createRepository('followed');
+    const distribution = await queries.ask('distribution.validate-create', {
+      name: 'followed',
+      basePath: 'followed',
+      repositoryId: followed.id,
+    });
+    await settled(
+      await queries.ask('tasks.dispatch', {
+        name: DISTRIBUTION_TASKS.create,
+        worker: DISTRIBUTION_WORKER,
+        payload: distribution,
+        exclusiveResources: [DISTRIBUTIONS_RESOURCE],
+      }),
+    );
+    const alone = await createRepository('alone');
+    await addVersion(alone.id);
+    await addVersion(alone.id);
+    // Version events are handled in order: once the followed repository's later version is published, the
+    // lone repository's versions have been seen.
+    const later = await addVersion(followed.id);
+    await vi.waitFor(async () =>
+      expect(
+        (await queries.ask('publication.latest', { repositoryId: followed.id })).publication,
+      ).toMatchObject({
+        repositoryVersion: later,
+      }),
+    );
     expect(
-      (await queries.ask('publication.list', { repositoryId: repository.id, offset: 0, limit: 10 })).count,
+      (await queries.ask('publication.list', { repositoryId: alone.id, offset: 0, limit: 10 })).count,
     ).toBe(0);
   });
 
