@@ -10,7 +10,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { basicAuthorization, freePort, startDockerRegistry, startWharfProcess } from '@wharf/testing';
 import { downloadThroughput, floodRequests } from './lib/http-load.mjs';
-import { childPid, memoryOf, sampleRss } from './lib/process-usage.mjs';
+import { childPid, cpuSecondsOf, memoryOf, sampleRss } from './lib/process-usage.mjs';
 import { printTable, timed } from './lib/report.mjs';
 import { pushLargeLayerImage, writeLargeLayer } from './lib/sync-content.mjs';
 
@@ -158,6 +158,7 @@ async function measureServer(server, { small, large }, seconds) {
       expectedBytes: small.size,
     }),
   );
+  const cpuBefore = cpuSecondsOf(server.pid);
   const single = await sampleRss(server.pid, () =>
     downloadThroughput(blobUrl(large), {
       clients: 1,
@@ -165,6 +166,10 @@ async function measureServer(server, { small, large }, seconds) {
       expectedBytes: large.size,
     }),
   );
+  // CPU time per byte does not depend on what else the machine runs, unlike MiB/s: it tells whether a
+  // server is slower because it does more work per byte.
+  const singleCpuMsPerGiB =
+    ((cpuSecondsOf(server.pid) - cpuBefore) * 1000) / ((large.size * SINGLE_CLIENT_ROUNDS) / 1024 ** 3);
   const concurrent = await sampleRss(server.pid, () =>
     downloadThroughput(blobUrl(large), {
       clients: CONCURRENT_CLIENTS,
@@ -179,6 +184,7 @@ async function measureServer(server, { small, large }, seconds) {
   const manifests = await floodRequests(manifestUrl, { ...flood, durationMs: seconds * 1000 });
   return {
     singleMiBs: single.value.mibPerSecond,
+    singleCpuMsPerGiB,
     concurrentMiBs: concurrent.value.mibPerSecond,
     manifests,
     smallRssMiB: whileSmall.highestSampleMiB,
@@ -188,8 +194,8 @@ async function measureServer(server, { small, large }, seconds) {
 }
 
 /**
- * One server's rounds combined: the fastest throughput and the fastest manifest round (its rps and
- * latencies together), since outside load only ever slows a round down; the highest memory seen.
+ * One server's rounds combined: the fastest throughput, the least CPU per byte and the fastest manifest round
+ * (its rps and latencies together), since outside load only ever slows a round down; the highest memory seen.
  */
 function bestOf(rounds) {
   const highest = (pick) => Math.max(...rounds.map(pick));
@@ -198,6 +204,7 @@ function bestOf(rounds) {
     .reduce((best, next) => (next.requestsPerSecond > best.requestsPerSecond ? next : best));
   return {
     singleMiBs: highest((round) => round.singleMiBs),
+    singleCpuMsPerGiB: Math.min(...rounds.map((round) => round.singleCpuMsPerGiB)),
     concurrentMiBs: highest((round) => round.concurrentMiBs),
     manifests: fastestManifests,
     smallRssMiB: highest((round) => round.smallRssMiB),
@@ -231,6 +238,7 @@ function printResults(options, layers, registry, wharf) {
         mibs,
         blobTarget((s) => s.singleMiBs),
       ),
+      row(`server CPU per GiB served, 1 client (ms, user + system)`, (s) => s.singleCpuMsPerGiB, mibs),
       row(
         `blob GET, ${CONCURRENT_CLIENTS} concurrent × ${CONCURRENT_ROUNDS} (MiB/s, all clients)`,
         (s) => s.concurrentMiBs,

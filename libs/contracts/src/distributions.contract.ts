@@ -120,4 +120,10 @@ export interface DistributionQueryMap {
   'distribution.resolve': { request: { basePath: string }; response: ResolvedDistribution };
   /** The repository versions distributions serve directly (their `repository_version`). */
   'distribution.version-references': { request: ProtectedVersionsRequest; response: ProtectedVersions };
+  /** Whether a live distribution follows the repository's latest version (its `repository`). */
+  'distribution.follows-repository': { request: { repositoryId: string }; response: { following: boolean } };
 }
+
+/** Every event of every distribution's stream (`distribution-<id>`) on the bus. */
+export const DISTRIBUTION_EVENTS_SUBJECT = 'events.distribution.>';
+export const DISTRIBUTION_STREAM_PREFIX = 'distribution-';

@@ -39,6 +39,12 @@ export interface ListPublicationsRequest {
   readonly limit: number;
 }
 
+/** A repository's latest publication (see `publication.latest`) and the one before it, of a lower version. */
+export interface LatestPublications {
+  readonly publication: PublicationView | null;
+  readonly previous: PublicationView | null;
+}
+
 export interface ProtectedVersionsRequest {
   /** Only this repository's versions; every repository's when absent. */
   readonly repositoryId?: string;
@@ -60,6 +66,17 @@ export interface PublicationDeletedEventData {
 
 export const PUBLICATION_DELETED_SUBJECT = 'events.publication.PublicationDeleted';
 
+/**
+ * A new repository version on the bus (the commit event of `repository-<id>`); the publication service
+ * follows these to publish versions of repositories that distributions follow.
+ */
+export interface RepositoryVersionCreatedEventData {
+  readonly version: number;
+}
+
+export const REPOSITORY_VERSION_CREATED_SUBJECT = 'events.repository.RepositoryVersionCreated';
+export const REPOSITORY_STREAM_PREFIX = 'repository-';
+
 export const PUBLICATION_WORKER = 'publication';
 
 /** Task names as Pulp's task list shows them; the publication worker's handlers are registered under them. */
@@ -79,6 +96,11 @@ export interface PublicationQueryMap {
   'publication.validate-create': { request: CreatePublicationRequest; response: CreatePublicationTask };
   'publication.get': { request: { id: string }; response: PublicationView };
   'publication.list': { request: ListPublicationsRequest; response: Page<PublicationView> };
+  /**
+   * The repository's live publication of its highest version (the newest of those), or null: what a
+   * distribution that follows the repository serves; with the latest of a lower version before it.
+   */
+  'publication.latest': { request: { repositoryId: string }; response: LatestPublications };
   /** The versions publications and distributions point at (a distribution's `repository_version`). */
   'publication.protected-versions': { request: ProtectedVersionsRequest; response: ProtectedVersions };
 }

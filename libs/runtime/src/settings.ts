@@ -16,7 +16,16 @@ export interface Settings {
   readonly mongodbDatabase: string;
   readonly blobStore: 'fs' | 's3';
   readonly s3:
-    { url: string; accessKey: string; secretKey: string; bucket: string; region: string } | undefined;
+    | {
+        url: string;
+        accessKey: string;
+        secretKey: string;
+        bucket: string;
+        region: string;
+        /** Registry blob GETs answer 307 to a presigned URL of the bucket instead of streaming the bytes. */
+        redirect: boolean;
+      }
+    | undefined;
   /** Port of this process's HTTP server: the REST API for the gateway and all-in-one, health and metrics elsewhere. */
   readonly httpPort: number;
   readonly registryPort: number;
@@ -184,6 +193,18 @@ function adminUsername(env: Env): string {
   return username;
 }
 
+/**
+ * WHARF_S3_REDIRECT: off unless `true`. Set with another blob store it would silently do nothing, so it is
+ * refused there.
+ */
+function s3Redirect(env: Env, blobStore: Settings['blobStore']): boolean {
+  const redirect = oneOf(env, 'WHARF_S3_REDIRECT', ['true', 'false'] as const, 'false') === 'true';
+  if (redirect && blobStore !== 's3') {
+    throw new SettingsError('WHARF_S3_REDIRECT', 'applies only with WHARF_BLOB_STORE=s3');
+  }
+  return redirect;
+}
+
 /** WHARF_DATA_DIR as an absolute path; the all-in-one app needs it before the other settings. */
 export function dataDirectory(env: Env): string {
   const dataDirRaw = env.WHARF_DATA_DIR || './data';
@@ -196,6 +217,7 @@ export function loadSettings(env: Env, defaults: SettingsDefaults): Settings {
   const eventStore = oneOf(env, 'WHARF_EVENT_STORE', ['sqlite', 'mongodb'] as const, defaults.eventStore);
   const blobStore = oneOf(env, 'WHARF_BLOB_STORE', ['fs', 's3'] as const, defaults.blobStore);
   const s3Reason = 'when WHARF_BLOB_STORE=s3';
+  const redirect = s3Redirect(env, blobStore);
   return {
     dataDir,
     bus,
@@ -216,6 +238,7 @@ export function loadSettings(env: Env, defaults: SettingsDefaults): Settings {
             secretKey: required(env, 'WHARF_S3_SECRET_KEY', s3Reason),
             bucket: required(env, 'WHARF_S3_BUCKET', s3Reason),
             region: env.WHARF_S3_REGION || 'us-east-1',
+            redirect,
           }
         : undefined,
     httpPort: port(env, defaults.httpPortVariable, defaults.httpPort),

@@ -65,6 +65,13 @@ export class DistributionDirectory
       .map(toDistributionView);
   }
 
+  /** How many live distributions follow the repository's latest version. */
+  followers(repositoryId: string): number {
+    return this.live().filter(
+      ({ target }) => target?.kind === 'repository' && target.repositoryId === repositoryId,
+    ).length;
+  }
+
   /** Name and base path of every live distribution, for the uniqueness rules. */
   summaries(): DistributionSummary[] {
     return this.live().map(({ distributionId, name, basePath }) => ({

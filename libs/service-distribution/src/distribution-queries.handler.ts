@@ -28,6 +28,9 @@ export class DistributionQueriesHandler implements OnApplicationBootstrap, OnMod
       q.answer('distribution.version-references', async (request) =>
         this.distributions.versionReferences(request),
       ),
+      q.answer('distribution.follows-repository', async ({ repositoryId }) =>
+        this.distributions.followsRepository(repositoryId),
+      ),
     ]);
   }
 

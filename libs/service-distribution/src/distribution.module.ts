@@ -13,6 +13,7 @@ import { BlobUploads } from './registry/blob-uploads.js';
 import { ManifestPushes } from './registry/manifest-pushes.js';
 import { PushTargets } from './registry/push-targets.js';
 import { OnDemandBlobs } from './registry/on-demand.blobs.js';
+import { BlobResponseWriter } from './registry/blob-response.writer.js';
 import { RegistryAccess } from './registry/registry-access.guard.js';
 import { RegistryPushHandler } from './registry/registry-push.handler.js';
 import { RegistryUploadSweeper } from './registry/registry-upload.sweeper.js';
@@ -46,6 +47,7 @@ import { ServedContent } from './registry/served-content.reader.js';
     RegistryPushHandler,
     RegistryUploadSweeper,
     OnDemandBlobs,
+    BlobResponseWriter,
     RegistryHandler,
     RegistryServer,
   ],

@@ -124,6 +124,12 @@ export class DistributionsService {
     return { versions: this.directory.servedVersions(request.repositoryId) };
   }
 
+  /** Read after the directory catches up, so a distribution created a moment ago counts. */
+  async followsRepository(repositoryId: string): Promise<{ following: boolean }> {
+    await this.directory.upToDate();
+    return { following: this.directory.followers(repositoryId) > 0 };
+  }
+
   /** Plans (so every refusal comes before any claim is taken), claims what changes, appends. */
   private async write(command: DistributionCommand): Promise<DistributionView> {
     const plan = await this.plan(command);

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -18,6 +18,7 @@ import {
   DISTRIBUTIONS_RESOURCE,
   manifestKey,
   PUBLICATION_TASKS,
+  tagKey,
   PUBLICATION_WORKER,
   type CreateDistributionRequest,
   type TaskView,
@@ -196,6 +197,29 @@ describe('the registry API (pull)', () => {
     expect(await response.json()).toEqual({});
   });
 
+  it('lets an anonymous client that follows the challenge, as docker does, pull public content', async () => {
+    const probe = await get('/v2/');
+    expect(probe.status).toBe(401);
+    const challenge = /^Bearer realm="([^"]+)",service="([^"]+)"$/.exec(
+      probe.headers.get('www-authenticate')!,
+    )!;
+    const tokenUrl = new URL(challenge[1]!);
+    tokenUrl.search = new URLSearchParams({
+      service: challenge[2]!,
+      scope: 'repository:team/app:pull',
+    }).toString();
+    const tokenResponse = await fetch(tokenUrl);
+    expect(tokenResponse.status).toBe(200);
+    const { token } = (await tokenResponse.json()) as { token: string };
+    const authorized = { Authorization: `Bearer ${token}` };
+    expect((await get('/v2/', { headers: authorized })).status).toBe(200);
+    const manifest = await get('/v2/team/app/manifests/v1', accepting(ACCEPT_ALL, { headers: authorized }));
+    expect(manifest.status).toBe(200);
+    expect(manifest.headers.get('docker-content-digest')).toBe(ociImage.digest);
+    // Public content needs no token at all; the probe's challenge only tells clients where to get one.
+    expect((await get(`/v2/team/app/blobs/${ociImage.layers[0]!.digest}`)).status).toBe(200);
+  });
+
   it('serves a manifest by tag and by digest: the stored bytes, type, digest and length', async () => {
     for (const reference of ['v1', ociImage.digest]) {
       const response = await get(`/v2/team/app/manifests/${reference}`, accepting());
@@ -341,6 +365,33 @@ describe('the registry API (pull)', () => {
     expect(await (await get('/v2/team/app/tags/list?n=0')).json()).toEqual({ name: 'team/app', tags: [] });
   });
 
+  it('lists tags and the catalog in strict lexical order, page by page', async () => {
+    const names = ['a', '10', '1-rc', 'A', '1', '1.0'];
+    const lexical = ['1', '1-rc', '1.0', '10', 'A', 'a'];
+    const repositoryId = await repositoryWith('lexical', [otherImage]);
+    for (const tag of names) {
+      await queries.ask('content.version.tag', { repositoryId, tag, digest: otherImage.digest });
+    }
+    const basePaths = ['lex0', 'lex_b', 'lex', 'lex.b', 'lex-b'];
+    for (const basePath of basePaths) await distribute({ name: basePath, basePath, repositoryId });
+
+    const walk = async (path: string, key: 'tags' | 'repositories'): Promise<string[]> => {
+      const seen: string[] = [];
+      for (let next: string | undefined = path; next !== undefined;) {
+        const response = await get(next);
+        seen.push(...((await response.json()) as Record<string, string[]>)[key]!);
+        next = /^<([^>]+)>; rel="next"$/.exec(response.headers.get('link') ?? '')?.[1];
+      }
+      return seen;
+    };
+    expect(await walk('/v2/lex/tags/list', 'tags')).toEqual(lexical);
+    expect(await walk('/v2/lex/tags/list?n=2', 'tags')).toEqual(lexical);
+    expect(await walk('/v2/lex/tags/list?n=1&last=1', 'tags')).toEqual(lexical.slice(1));
+    expect(await walk('/v2/lex/tags/list?n=4&last=1.', 'tags')).toEqual(['1.0', '10', 'A', 'a']);
+    const catalog = (await walk('/v2/_catalog?n=2', 'repositories')).filter((n) => n.startsWith('lex'));
+    expect(catalog).toEqual(['lex', 'lex-b', 'lex.b', 'lex0', 'lex_b']);
+  });
+
   it('lists referrers of a manifest in the served version, filtered by artifact type', async () => {
     const all = await get(`/v2/team/app/referrers/${ociImage.digest}`);
     expect(all.status).toBe(200);
@@ -386,9 +437,88 @@ describe('the registry API (pull)', () => {
       ((await (await get(`/v2/${name}/tags/list`)).json()) as { tags: string[] }).tags;
     expect(await tags('pinned/fixed')).toEqual(['stable']);
     expect(await tags('pinned/published')).toEqual(['stable']);
-    expect(await tags('pinned/latest')).toEqual(['newer', 'stable']);
+    // The new version is served once its automatic publication exists, a moment after the version.
+    await vi.waitFor(async () => expect(await tags('pinned/latest')).toEqual(['newer', 'stable']));
     expect((await get('/v2/pinned/fixed/manifests/newer', accepting())).status).toBe(404);
     expect((await get('/v2/pinned/latest/manifests/newer', accepting())).status).toBe(200);
+  });
+
+  describe('a distribution that follows a repository', () => {
+    const first = randomImage({ layers: 1 });
+    const second = randomImage({ layers: 1 });
+    let repositoryId: string;
+
+    const publications = async () =>
+      (await queries.ask('publication.list', { repositoryId, offset: 0, limit: 100 })).results;
+    const servedDigest = async () =>
+      (await get('/v2/following/app/manifests/latest', accepting())).headers.get('docker-content-digest');
+
+    beforeAll(async () => {
+      await record(first);
+      await record(second);
+      repositoryId = await repositoryWith('following', [first], { latest: first });
+    });
+
+    it('gets its repository’s latest version published when it starts following, and serves it', async () => {
+      const version = (await queries.ask('content.repository.get', { id: repositoryId })).latestVersion;
+      await distribute({ name: 'following', basePath: 'following/app', repositoryId });
+      await vi.waitFor(async () =>
+        expect((await publications()).map((p) => p.repositoryVersion)).toEqual([version]),
+      );
+      expect(await servedDigest()).toBe(first.digest);
+    });
+
+    it('gets each new version published once, and serves the new publication', async () => {
+      await queries.ask('content.version.modify', { repositoryId, add: [manifestKey(second.digest)] });
+      const { version } = await queries.ask('content.version.tag', {
+        repositoryId,
+        tag: 'latest',
+        digest: second.digest,
+      });
+      await vi.waitFor(async () => expect((await publications())[0]?.repositoryVersion).toBe(version.number));
+      const made = await publications();
+      // One per version: the first, the one that added `second` (made or skipped as no longer latest), this one.
+      expect(new Set(made.map((p) => p.repositoryVersion)).size).toBe(made.length);
+      expect(await servedDigest()).toBe(second.digest);
+      const { publication } = await queries.ask('publication.latest', { repositoryId });
+      expect(publication?.repositoryVersion).toBe(version.number);
+    });
+
+    it('keeps the version it served before reachable by digest for a while, so a pull under way completes', async () => {
+      // A client reads the manifest tagged `latest`; then the repository moves on without it.
+      const read = await get('/v2/following/app/manifests/latest', accepting());
+      const readDigest = read.headers.get('docker-content-digest')!;
+      expect(readDigest).toBe(second.digest);
+      const { version } = await queries.ask('content.version.modify', {
+        repositoryId,
+        remove: '*',
+        add: [manifestKey(first.digest), tagKey('latest', first.digest)],
+      });
+      // The new version is served at once; what the client read stays reachable while the new version's
+      // publication is made, and after.
+      expect(await servedDigest()).toBe(first.digest);
+      expect((await get(`/v2/following/app/manifests/${second.digest}`, accepting())).status).toBe(200);
+      await vi.waitFor(async () => expect((await publications())[0]?.repositoryVersion).toBe(version.number));
+      expect(await servedDigest()).toBe(first.digest);
+
+      // What it read is still there by digest; the tag shows the new version only.
+      expect((await get(`/v2/following/app/manifests/${second.digest}`, accepting())).status).toBe(200);
+      const layer = await get(`/v2/following/app/blobs/${second.layers[0]!.digest}`);
+      expect(Buffer.from(await layer.arrayBuffer()).equals(Buffer.from(second.layers[0]!.bytes))).toBe(true);
+      expect((await get(`/v2/following/app/blobs/${otherImage.layers[0]!.digest}`)).status).toBe(404);
+
+      // Past the grace period only the served version counts (previous-version.policy.unit.spec.ts).
+    });
+
+    it('publishes nothing for repositories no distribution follows', async () => {
+      const unfollowed = await repositoryWith('unfollowed', [first], { v1: first });
+      await queries.ask('content.version.tag', { repositoryId: unfollowed, tag: 'v2', digest: first.digest });
+      // The followed repository's next version is published after the unfollowed one's events were seen.
+      const { version } = await queries.ask('content.version.untag', { repositoryId, tag: 'latest' });
+      await vi.waitFor(async () => expect((await publications())[0]?.repositoryVersion).toBe(version.number));
+      const all = await queries.ask('publication.list', { repositoryId: unfollowed, offset: 0, limit: 10 });
+      expect(all.count).toBe(0);
+    });
   });
 
   it('lists the catalog of public distributions a page at a time', async () => {

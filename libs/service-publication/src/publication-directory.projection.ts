@@ -1,7 +1,13 @@
 import { Injectable, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
 import { EventStore, type StoredEvent } from '@wharf/ports';
 import { FoldedDirectory } from '@wharf/runtime';
-import type { ListPublicationsRequest, Page, PublicationView, VersionRef } from '@wharf/contracts';
+import type {
+  LatestPublications,
+  ListPublicationsRequest,
+  Page,
+  PublicationView,
+  VersionRef,
+} from '@wharf/contracts';
 import { evolvePublication, isPublicationEvent, type Publication } from '@wharf/domain-publication';
 import { PUBLICATION_STREAM_PREFIX } from './publication.streams.js';
 
@@ -58,10 +64,46 @@ export class PublicationDirectory
     };
   }
 
-  /** The versions live publications serve, of one repository or of all. */
-  publishedVersions(repositoryId?: string): VersionRef[] {
-    return this.live()
-      .filter((p) => repositoryId === undefined || p.repositoryId === repositoryId)
+  /**
+   * The live publication of the repository's highest published version (the newest of those), and the
+   * same among those of lower versions.
+   */
+  latestOf(repositoryId: string): LatestPublications {
+    let latest: Publication | undefined;
+    let previous: Publication | undefined;
+    for (const publication of this.live()) {
+      if (publication.repositoryId !== repositoryId) continue;
+      if (!latest || publication.repositoryVersion >= latest.repositoryVersion) {
+        if (latest && latest.repositoryVersion < publication.repositoryVersion) previous = latest;
+        latest = publication;
+      } else if (!previous || publication.repositoryVersion >= previous.repositoryVersion) {
+        previous = publication;
+      }
+    }
+    return {
+      publication: latest ? toPublicationView(latest) : null,
+      previous: previous ? toPublicationView(previous) : null,
+    };
+  }
+
+  /**
+   * The versions live publications serve, of one repository or of all. Of those `skippable` marks (automatic
+   * publications) only each repository's latest counts.
+   */
+  publishedVersions(
+    repositoryId?: string,
+    skippable: (publication: PublicationView) => boolean = () => false,
+  ): VersionRef[] {
+    const live = this.live().filter((p) => repositoryId === undefined || p.repositoryId === repositoryId);
+    const latest = new Map<string, Publication>();
+    for (const publication of live) {
+      const current = latest.get(publication.repositoryId);
+      if (!current || publication.repositoryVersion >= current.repositoryVersion) {
+        latest.set(publication.repositoryId, publication);
+      }
+    }
+    return live
+      .filter((p) => !skippable(toPublicationView(p)) || latest.get(p.repositoryId) === p)
       .map((p) => ({ repositoryId: p.repositoryId, version: p.repositoryVersion }));
   }
 }

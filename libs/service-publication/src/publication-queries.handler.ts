@@ -20,6 +20,9 @@ export class PublicationQueriesHandler implements OnApplicationBootstrap, OnModu
       ),
       this.queries.answer('publication.get', async ({ id }) => this.publications.get(id)),
       this.queries.answer('publication.list', async (request) => this.publications.list(request)),
+      this.queries.answer('publication.latest', async ({ repositoryId }) =>
+        this.publications.latest(repositoryId),
+      ),
       this.queries.answer('publication.protected-versions', (request) =>
         this.publications.protectedVersions(request),
       ),

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -21,6 +21,7 @@ import {
   type TaskView,
 } from '@wharf/contracts';
 import { PublicationModule } from './publication.module.js';
+import { automaticPublicationId } from './publications.service.js';
 
 const NO_SUCH_REPOSITORY = '00000000-0000-4000-8000-000000000000';
 
@@ -225,6 +226,84 @@ describe('the publication service, through the bus (embedded adapters)', () => {
     expect(await queries.ask('publication.protected-versions', { repositoryId: repository.id })).toEqual({
       versions: [{ repositoryId: repository.id, version: 0 }],
     });
+  });
+
+  it('publishes each new version of a followed repository once, and lets retention prune the older ones', async () => {
+    const repository = await createRepository('followed');
+    await addVersion(repository.id);
+    const distribution = await queries.ask('distribution.validate-create', {
+      name: 'followed',
+      basePath: 'followed',
+      repositoryId: repository.id,
+    });
+    const created = await settled(
+      await queries.ask('tasks.dispatch', {
+        name: DISTRIBUTION_TASKS.create,
+        worker: DISTRIBUTION_WORKER,
+        payload: distribution,
+        exclusiveResources: [DISTRIBUTIONS_RESOURCE],
+      }),
+    );
+    expect(created.state).toBe('completed');
+    const publishedVersions = async () =>
+      (await queries.ask('publication.list', { repositoryId: repository.id, offset: 0, limit: 10 })).results
+        .map((p) => p.repositoryVersion)
+        .sort();
+    await vi.waitFor(async () => expect(await publishedVersions()).toEqual([1]));
+
+    const second = await addVersion(repository.id);
+    await vi.waitFor(async () => expect(await publishedVersions()).toEqual([1, second]));
+    const { publication } = await queries.ask('publication.latest', { repositoryId: repository.id });
+    expect(publication).toMatchObject({
+      repositoryVersion: second,
+      id: automaticPublicationId(repository.id, second),
+    });
+
+    // Only the newest automatic publication keeps its version from retention.
+    expect(await queries.ask('publication.protected-versions', { repositoryId: repository.id })).toEqual({
+      versions: [{ repositoryId: repository.id, version: second }],
+    });
+    // A publication asked for by hand still protects its version.
+    await publish({ repositoryVersion: { repositoryId: repository.id, version: 1 } });
+    expect(await queries.ask('publication.protected-versions', { repositoryId: repository.id })).toEqual({
+      versions: [
+        { repositoryId: repository.id, version: 1 },
+        { repositoryId: repository.id, version: second },
+      ],
+    });
+  });
+
+  it('makes no automatic publication for a repository no distribution follows', async () => {
+    const followed = await createRepository('followed');
+    const distribution = await queries.ask('distribution.validate-create', {
+      name: 'followed',
+      basePath: 'followed',
+      repositoryId: followed.id,
+    });
+    await settled(
+      await queries.ask('tasks.dispatch', {
+        name: DISTRIBUTION_TASKS.create,
+        worker: DISTRIBUTION_WORKER,
+        payload: distribution,
+        exclusiveResources: [DISTRIBUTIONS_RESOURCE],
+      }),
+    );
+    const alone = await createRepository('alone');
+    await addVersion(alone.id);
+    await addVersion(alone.id);
+    // Version events are handled in order: once the followed repository's later version is published, the
+    // lone repository's versions have been seen.
+    const later = await addVersion(followed.id);
+    await vi.waitFor(async () =>
+      expect(
+        (await queries.ask('publication.latest', { repositoryId: followed.id })).publication,
+      ).toMatchObject({
+        repositoryVersion: later,
+      }),
+    );
+    expect(
+      (await queries.ask('publication.list', { repositoryId: alone.id, offset: 0, limit: 10 })).count,
+    ).toBe(0);
   });
 
   it('keeps its publications across a restart', async () => {

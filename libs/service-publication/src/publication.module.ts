@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { PUBLICATION_WORKER } from '@wharf/contracts';
 import { eventSourcedOwner, taskWorker } from '@wharf/runtime';
+import { AutomaticPublicationsFollower } from './automatic-publications.follower.js';
 import { PublicationDirectory } from './publication-directory.projection.js';
 import { PublicationQueriesHandler } from './publication-queries.handler.js';
 import { PublicationStreams } from './publication.streams.js';
@@ -22,6 +23,7 @@ import { RepositoryVersionsLookup } from './repository-versions.lookup.js';
     PublicationsService,
     PublicationTasksHandler,
     PublicationQueriesHandler,
+    AutomaticPublicationsFollower,
   ],
 })
 export class PublicationModule {}

@@ -1,10 +1,11 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { Queries } from '@wharf/runtime';
 import {
   ValidationError,
   type CreatePublicationRequest,
   type CreatePublicationTask,
+  type LatestPublications,
   type ListPublicationsRequest,
   type Page,
   type ProtectedVersions,
@@ -14,6 +15,7 @@ import {
 } from '@wharf/contracts';
 import {
   decidePublication,
+  PublicationAlreadyExistsError,
   PublicationNotFoundError,
   type PublicationCommand,
 } from '@wharf/domain-publication';
@@ -72,6 +74,29 @@ export class PublicationsService {
     return toPublicationView(state!);
   }
 
+  /**
+   * Publishes a version of a repository that a distribution follows, under an id derived from the pair: a
+   * redelivered event, or a second trigger for the same version, finds that publication and makes no other.
+   * One that was made and then deleted stays deleted.
+   */
+  async publishAutomatically(repositoryId: string, version: number, at: Date): Promise<void> {
+    const publicationId = automaticPublicationId(repositoryId, version);
+    try {
+      const { lastGlobalPosition } = await this.streams.execute(
+        publicationId,
+        createCommand({ publicationId, repositoryId, repositoryVersion: version }, at),
+      );
+      await this.directory.caughtUp(lastGlobalPosition);
+    } catch (error) {
+      if (!(error instanceof PublicationAlreadyExistsError)) throw error;
+    }
+  }
+
+  /** What a distribution following the repository serves, and what it served before. */
+  latest(repositoryId: string): LatestPublications {
+    return this.directory.latestOf(repositoryId);
+  }
+
   async delete(publicationId: string, at: Date): Promise<void> {
     const { lastGlobalPosition } = await this.streams.execute(publicationId, {
       type: 'DeletePublication',
@@ -94,11 +119,14 @@ export class PublicationsService {
   /**
    * Versions retention must keep: those publications serve, and those distributions serve directly (asked of
    * the distribution service; if it cannot answer, this fails rather than leave its versions unprotected).
+   * Automatic publications protect only the newest of a repository's: older ones were made for versions that
+   * the following distributions have moved past, and must not keep every version of a followed repository.
    */
   async protectedVersions(request: ProtectedVersionsRequest): Promise<ProtectedVersions> {
     const served = await this.queries.ask('distribution.version-references', request);
+    const published = this.directory.publishedVersions(request.repositoryId, isAutomatic);
     const unique = new Map<string, VersionRef>();
-    for (const ref of [...this.directory.publishedVersions(request.repositoryId), ...served.versions]) {
+    for (const ref of [...published, ...served.versions]) {
       unique.set(`${ref.repositoryId}/${ref.version}`, {
         repositoryId: ref.repositoryId,
         version: ref.version,
@@ -109,6 +137,22 @@ export class PublicationsService {
     );
     return { versions };
   }
+}
+
+/**
+ * The id of the automatic publication of a version: a UUID (version 8, RFC 9562) made of the sha256 of the
+ * pair, so every process that publishes the version picks the same one.
+ */
+export function automaticPublicationId(repositoryId: string, version: number): string {
+  const bytes = createHash('sha256').update(`automatic publication ${repositoryId} ${version}`).digest();
+  bytes[6] = (bytes[6]! & 0x0f) | 0x80;
+  bytes[8] = (bytes[8]! & 0x3f) | 0x80;
+  const hex = bytes.subarray(0, 16).toString('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+function isAutomatic(publication: PublicationView): boolean {
+  return publication.id === automaticPublicationId(publication.repositoryId, publication.repositoryVersion);
 }
 
 function createCommand(task: CreatePublicationTask, at: Date): PublicationCommand {

@@ -5,6 +5,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { BlobNotFoundError, BlobStore, RangeNotSatisfiableError, type ByteRange } from '@wharf/ports';
 import { manifestBytesDigest } from '@wharf/contracts';
 import { MediaType } from '@wharf/oci';
+import { BlobResponseWriter } from './blob-response.writer.js';
 import { parseByteRange } from './byte-range.parser.js';
 import { mayServeManifest } from './manifest-accept.policy.js';
 import { parseRegistryPath, type ManifestReference, type RegistryRoute } from './registry-route.parser.js';
@@ -39,6 +40,7 @@ export class RegistryHandler {
     private readonly blobs: BlobStore,
     private readonly pushes: RegistryPushHandler,
     private readonly onDemand: OnDemandBlobs,
+    private readonly blobBodies: BlobResponseWriter,
   ) {}
 
   async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -168,6 +170,10 @@ export class RegistryHandler {
     const size = unit && (unit.size ?? (await this.blobs.stat(digest))?.size);
     if (size === undefined) throw blobUnknown(name, digest);
     const range = parseByteRange(request.headers.range, size);
+    // A blob synced on_demand and not yet fetched comes from upstream (HEAD answered below from its size);
+    // only bytes already in the bucket can be handed out as a presigned redirect.
+    const remote = unit?.onDemand !== undefined && (await this.onDemand.isRemote(unit));
+    if (request.method === 'GET' && !remote && (await this.blobBodies.redirect(response, digest))) return;
     response.setHeader('Docker-Content-Digest', digest);
     response.setHeader('Accept-Ranges', 'bytes');
     response.setHeader('Content-Type', 'application/octet-stream');
@@ -179,17 +185,15 @@ export class RegistryHandler {
       response.writeHead(status).end();
       return;
     }
-    // A blob synced on_demand and not yet fetched comes from upstream (HEAD answered above from its size).
     const body =
-      unit?.onDemand && (await this.onDemand.isRemote(unit))
+      remote && unit?.onDemand
         ? await this.onDemand.open(
             unit,
             { recorded: unit.onDemand, repositoryId: served.repositoryId },
             range,
           )
         : await this.openBlob(digest, () => blobUnknown(name, digest), range);
-    response.writeHead(status);
-    await pipeline(body, response);
+    await this.blobBodies.stream(response, status, body);
   }
 
   private async referrers(

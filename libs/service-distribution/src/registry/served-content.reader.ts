@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { RemoteError } from '@wharf/ports';
 import { Queries } from '@wharf/runtime';
 import {
+  MAX_KEYSET_PAGE_LIMIT,
   NotFoundError,
   parseUnitKey,
   type CatalogUnit,
@@ -13,11 +14,15 @@ import {
 import { MediaType } from '@wharf/oci';
 import { DistributionDirectory } from '../distribution-directory.projection.js';
 import { DistributionsService } from '../distributions.service.js';
-import { manifestUnknown, nameUnknown } from './registry.errors.js';
+import { manifestUnknown, nameUnknown, RegistryError } from './registry.errors.js';
+import { previousServedVersion } from './previous-version.policy.js';
+import { VersionTagNamesCache } from './version-tag-names.cache.js';
 
 /** The repository version a registry name serves, fixed once per request. */
 export interface ServedVersion extends VersionRef {
   readonly name: string;
+  /** Set when the name follows its repository's latest version, which moves (see `byDigest`). */
+  readonly following?: true;
 }
 
 /** A manifest of the served version. */
@@ -51,6 +56,8 @@ const SCAN_PAGE = 1_000;
  */
 @Injectable()
 export class ServedContent {
+  private readonly tagNames = new VersionTagNamesCache();
+
   constructor(
     private readonly queries: Queries,
     private readonly distributions: DistributionsService,
@@ -75,11 +82,11 @@ export class ServedContent {
     const repository = await this.orUnknownName(name, () =>
       this.queries.ask('content.repository.get', { id: repositoryId }),
     );
-    return { name, repositoryId, version: repository.latestVersion };
+    return { name, repositoryId, version: repository.latestVersion, following: true };
   }
 
   async manifestByDigest(served: ServedVersion, digest: string): Promise<ServedManifest> {
-    const unit = await this.presentUnit(served, 'manifest', digest);
+    const unit = await this.byDigest(served, 'manifest', digest);
     if (!unit?.manifest) throw manifestUnknown(served.name, digest);
     return { unit, mediaType: unit.manifest.mediaType };
   }
@@ -93,30 +100,42 @@ export class ServedContent {
     return { unit, mediaType: unit.manifest.mediaType };
   }
 
-  /** The blob unit, or undefined when the served version does not hold it. */
+  /** The blob unit, or undefined when neither the served version nor, in its grace, the one before holds it. */
   blob(served: ServedVersion, digest: string): Promise<CatalogUnit | undefined> {
-    return this.presentUnit(served, 'blob', digest);
+    return this.byDigest(served, 'blob', digest);
   }
 
   /**
-   * Tag names in the order of their unit keys (`tag:<name>@<digest>`), which is name order except that a name
-   * comes after names that extend it with a character sorting before '@' (`v1.0` before `v1`): the order the
-   * version index keeps, so that a page costs what it holds.
+   * Tag names in strict lexical order, a page after `last`. The version's names are read whole (keys only,
+   * a scan page at a time) the first time it is listed and kept, sorted, for its later pages.
    */
-  async tags(served: ServedVersion, limit: number, last?: string): Promise<NamePage<string>> {
-    const page = await this.orUnknownName(served.name, () =>
-      this.queries.ask('content.version.units', {
-        repositoryId: served.repositoryId,
-        version: served.version,
-        membership: 'present',
-        type: 'tag',
-        limit,
-        // '~' sorts after every digest algorithm name, so this skips every key of the tag `last`.
-        ...(last !== undefined && { afterKey: `tag:${last}@~` }),
-      }),
+  tags(served: ServedVersion, limit: number, last?: string): Promise<NamePage<string>> {
+    return this.tagNames.page(
+      `${served.repositoryId}/${served.version}`,
+      () => this.allTagNames(served),
+      limit,
+      last,
     );
-    const names = page.items.map((key) => parseUnitKey(key).name!);
-    return page.nextAfterKey === undefined ? { items: names } : { items: names, last: names.at(-1) };
+  }
+
+  private async allTagNames(served: ServedVersion): Promise<string[]> {
+    const names: string[] = [];
+    let afterKey: string | undefined;
+    do {
+      const page = await this.orUnknownName(served.name, () =>
+        this.queries.ask('content.version.units', {
+          repositoryId: served.repositoryId,
+          version: served.version,
+          membership: 'present',
+          type: 'tag',
+          limit: MAX_KEYSET_PAGE_LIMIT,
+          ...(afterKey !== undefined && { afterKey }),
+        }),
+      );
+      for (const key of page.items) names.push(parseUnitKey(key).name!);
+      afterKey = page.nextAfterKey;
+    } while (afterKey !== undefined);
+    return names;
   }
 
   /**
@@ -146,7 +165,7 @@ export class ServedContent {
     return found;
   }
 
-  /** Base paths of the distributions a catalog lists (neither private nor hidden), in order. */
+  /** Base paths of the distributions a catalog lists (neither private nor hidden), in lexical order. */
   catalog(limit: number, last?: string): NamePage<string> {
     const basePaths = this.directory
       .list({ offset: 0, limit: Number.MAX_SAFE_INTEGER })
@@ -156,6 +175,31 @@ export class ServedContent {
       .filter((basePath) => last === undefined || basePath > last);
     const items = basePaths.slice(0, limit);
     return basePaths.length > limit ? { items, last: items.at(-1) } : { items };
+  }
+
+  /**
+   * A unit of the served version, or else — for a name following its repository, which may just have moved
+   * on — of the version it served before (see previousServedVersion): by digest only, as a pull that began
+   * there asks for what it read; tags always resolve in the served version. Asked only on a miss, so a hit
+   * costs one query as before.
+   */
+  private async byDigest(
+    served: ServedVersion,
+    type: UnitType,
+    digest: string,
+  ): Promise<CatalogUnit | undefined> {
+    const unit = await this.presentUnit(served, type, digest);
+    if (unit || !served.following) return unit;
+    const latest = await this.queries.ask('publication.latest', { repositoryId: served.repositoryId });
+    const previous = previousServedVersion(served.version, latest, new Date());
+    if (previous === undefined) return undefined;
+    try {
+      return await this.presentUnit({ ...served, version: previous }, type, digest);
+    } catch (error) {
+      // Retention may have deleted the previous version: then only the served one counts.
+      if (error instanceof RegistryError && error.code === 'NAME_UNKNOWN') return undefined;
+      throw error;
+    }
   }
 
   private async presentUnit(
