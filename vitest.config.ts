@@ -20,7 +20,7 @@ export default defineConfig({
     include: ['{apps,libs,test}/**/*.spec.ts'],
     globalSetup: ['./libs/testing/src/global-setup.ts'],
     testTimeout: 30_000,
-    hookTimeout: 60_000,
+    hookTimeout: 180_000,
     pool: 'forks',
     reporters: ['default', './libs/testing/src/summary-line.reporter.ts'],
   },
