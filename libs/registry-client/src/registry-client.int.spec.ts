@@ -295,6 +295,17 @@ describe.each<DockerRegistryAuth>(['none', 'htpasswd', 'token'])(
       expect(await client().blobExists('wharf/chunked', claimed.digest)).toBe(false);
     });
 
+    it('mounts a blob another repository holds, and answers false (no blob) when the source lacks it', async () => {
+      const c = client();
+      const blob = fixtureBlob(randomBytes(300), 'application/octet-stream');
+      await c.uploadBlob('wharf/mount-source', blob.digest, blob.size, blob.bytes);
+      expect(await c.mountBlob('wharf/mount-target', blob.digest, 'wharf/mount-source')).toBe(true);
+      expect(await c.headBlob('wharf/mount-target', blob.digest)).toBe(300);
+      const missing = fixtureBlob(randomBytes(300), 'application/octet-stream');
+      expect(await c.mountBlob('wharf/mount-target', missing.digest, 'wharf/mount-source')).toBe(false);
+      expect(await c.blobExists('wharf/mount-target', missing.digest)).toBe(false);
+    });
+
     it('lists the tags a push created and deletes the manifest a tag points at', async () => {
       const c = client();
       const image = randomImage({ layers: 1 });

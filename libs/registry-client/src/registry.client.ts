@@ -352,6 +352,30 @@ export class RegistryClient {
   }
 
   /**
+   * Links a blob `from` another repository of the same registry into `name` without sending its bytes
+   * (`POST …/blobs/uploads/?mount=&from=`). False when the registry declines (it then opens an upload
+   * session instead, which is cancelled here).
+   */
+  async mountBlob(name: string, digest: string, from: string): Promise<boolean> {
+    checkRepositoryName(from);
+    const operation = this.blobOperation('POST', name, digest, 'blob mount');
+    const scopes = [pushScope(name), pullScope(from)];
+    const url = this.endpoint(`${name}/blobs/uploads/`);
+    url.searchParams.set('mount', digest);
+    url.searchParams.set('from', from);
+    const response = await this.call({ method: 'POST', kind: 'blob', url, scopes, operation });
+    if (response.status === 201) {
+      await discard(response);
+      return true;
+    }
+    if (response.status !== 202) throw await this.failure(response, operation);
+    await discard(response);
+    const cancel = this.uploadLocation(response, operation);
+    await discard(await this.call({ method: 'DELETE', kind: 'blob', url: cancel, scopes, operation }));
+    return false;
+  }
+
+  /**
    * Puts a blob into `name` in chunks of at most `chunkSize` bytes: POST, one PATCH per chunk (each with its
    * `Content-Range`, streamed from `openChunk`), then a PUT with `?digest=` and no body, which makes the
    * registry verify the whole blob. For blobs too large for one request through a proxy or load balancer;
