@@ -13,11 +13,20 @@ import { RegistryAccess } from './registry/registry-access.guard.js';
 import { RegistryHandler } from './registry/registry.handler.js';
 import { RegistryServer } from './registry/registry.server.js';
 import { ServedContent } from './registry/served-content.reader.js';
+import { ReplicationHandlers } from './replication/replication.handlers.js';
+import { ReplicationTargetDirectory } from './replication/replication-target-directory.projection.js';
+import {
+  ReplicationTargetNames,
+  ReplicationTargetStreams,
+} from './replication/replication-target.streams.js';
+import { ReplicationTargetsService } from './replication/replication-targets.service.js';
+import { ReplicationService } from './replication/replication.service.js';
 
 /**
  * The distribution service: owner of distributions, the base paths content is served at. Its writes run as
  * tasks on the `distribution` worker; its reads answer bus queries, `distribution.resolve` among them for
  * the registry API. The registry API (OCI distribution, pull) listens on its own port, registryPort.
+ * Replication targets (other registries versions are pushed to) and OCI layout exports live here too.
  */
 @Module({
   providers: [
@@ -36,6 +45,12 @@ import { ServedContent } from './registry/served-content.reader.js';
     RegistryAccess,
     RegistryHandler,
     RegistryServer,
+    ReplicationTargetDirectory,
+    ReplicationTargetStreams,
+    ReplicationTargetNames,
+    ReplicationTargetsService,
+    ReplicationService,
+    ReplicationHandlers,
   ],
 })
 export class DistributionModule {}
