@@ -21,6 +21,7 @@ import {
 } from './replication/replication-target.streams.js';
 import { ReplicationTargetsService } from './replication/replication-targets.service.js';
 import { ReplicationService } from './replication/replication.service.js';
+import { OciLayoutService } from './replication/oci-layout.service.js';
 
 /**
  * The distribution service: owner of distributions, the base paths content is served at. Its writes run as
@@ -50,6 +51,7 @@ import { ReplicationService } from './replication/replication.service.js';
     ReplicationTargetNames,
     ReplicationTargetsService,
     ReplicationService,
+    OciLayoutService,
     ReplicationHandlers,
   ],
 })
