@@ -23,6 +23,10 @@ const REPOSITORIES = '/pulp/api/v3/repositories/container/container/';
 const TARGETS = '/pulp/api/v3/replication-targets/';
 const sha256 = (bytes: Buffer | string) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 
+/** A response body as the tests read it: fields looked up by name. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON of many shapes, checked by expect()
+type Json = any;
+
 interface TaskJson {
   state: string;
   error: { description: string } | null;
@@ -64,7 +68,7 @@ describe.each([
     });
     const text = await response.text();
     bodies.push(text);
-    return { status: response.status, json: text === '' ? undefined : (JSON.parse(text) as any) };
+    return { status: response.status, json: text === '' ? undefined : (JSON.parse(text) as Json) };
   };
   const settled = async (accepted: { status: number; json: { task: string } }): Promise<TaskJson> => {
     expect(accepted.status, JSON.stringify(accepted.json)).toBe(202);

@@ -258,10 +258,16 @@ describe('OCI image layout export and import (embedded adapters)', () => {
   });
 
   it('refuses paths outside the export root, through symbolic links too, and paths already taken', async () => {
-    const refusal = (path: string) =>
-      queries
+    const refusal = async (path: string) => {
+      const error = await queries
         .ask('replication.validate-export', { repositoryId, version, format: 'directory', path })
-        .catch((e: unknown) => e as RemoteError & { details: Record<string, string[]> });
+        .then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+      expect(error).toBeInstanceOf(RemoteError);
+      return error as RemoteError & { details: Record<string, string[]> };
+    };
     symlinkSync(tmpdir(), join(exportRoot, 'escape'));
     for (const path of ['../outside', '/tmp/outside', 'escape/inside-tmp']) {
       expect((await refusal(path)).details).toEqual({ path: ['The path must stay under the export root.'] });
