@@ -37,7 +37,9 @@ const multiArch = multiPlatformImage([
   { os: 'linux', architecture: 'arm64', variant: 'v8' },
 ]);
 const signature = artifactManifest({ artifactType: 'application/vnd.wharf.signature', subject: ociImage });
-const contentImages = [ociImage, dockerImage, multiArch, signature];
+// Untagged: pushed by digest all the same.
+const sbom = artifactManifest({ artifactType: 'application/vnd.wharf.sbom', subject: ociImage });
+const contentImages = [ociImage, dockerImage, multiArch, signature, sbom];
 const tags: Record<string, FixtureManifest> = {
   app: ociImage,
   'app-alias': ociImage,

@@ -55,7 +55,8 @@ export function replicationProgress(
  * whether it has what the step would send (HEAD on a manifest or blob), so a run repeated after success
  * costs a HEAD per tag, and a run repeated after a failure half way sends only what is still missing: a
  * registry accepts a manifest only once everything it references is there, so a manifest it holds stands
- * for its whole tree. Order: listed manifests before their list, blobs before the manifest, tags last.
+ * for its whole tree. Order: listed manifests before their list, blobs before the manifest, the tag after
+ * its manifest; manifests no tag points at are pushed by digest.
  */
 export class RegistryReplicator {
   private readonly manifestPushes = new Map<string, Promise<void>>();
@@ -95,6 +96,10 @@ export class RegistryReplicator {
       this.progress.advance('tags');
       await this.progress.report();
     });
+    // Untagged manifests (signatures, SBOMs, manifests kept by digest) go too: the version holds them.
+    await forEachConcurrently(version.manifests.values(), this.options.concurrency, (manifest) =>
+      this.pushManifest(version, manifest),
+    );
     this.progress.complete('tags', 'manifests', 'blobs', 'bytes');
     await this.progress.report(true);
     const { removed, kept } = this.options.mirror

@@ -11,7 +11,9 @@ import { ContentModule } from '@wharf/service-content';
 import { TasksModule } from '@wharf/service-tasks';
 import { PublicationModule } from '@wharf/service-publication';
 import {
+  DISTRIBUTION_TASKS,
   DISTRIBUTION_WORKER,
+  DISTRIBUTIONS_RESOURCE,
   manifestKey,
   tagKey,
   REPLICATION_TASKS,
@@ -191,6 +193,35 @@ describe('replication targets and the replicate task (embedded adapters, htpassw
     expect(failed.state).toBe('failed');
     expect(failed.error?.description).toMatch(/target edge-wrong-password .* failed: .*401/);
     expect(failed.error?.description).not.toContain('not-the-password-5c1d');
+  });
+
+  it('pushes what a distribution serves: its repository version, or the latest of its repository', async () => {
+    const created = await settled(
+      await queries.ask('tasks.dispatch', {
+        name: DISTRIBUTION_TASKS.create,
+        worker: DISTRIBUTION_WORKER,
+        payload: await queries.ask('distribution.validate-create', {
+          name: 'pinned',
+          basePath: 'pinned/app',
+          repositoryVersion: { repositoryId, version: 2 },
+        }),
+        exclusiveResources: [DISTRIBUTIONS_RESOURCE],
+      }),
+    );
+    expect(created.state, created.error?.description).toBe('completed');
+    const distributionId = created.createdResources[0]!.split('/').at(-2)!;
+    const target = await queries.ask('replication-target.create', {
+      name: 'edge-pinned',
+      url: registry.url,
+      path: 'edge/pinned',
+      username: registry.username,
+      password: registry.password,
+      distributionId,
+    });
+    const done = await settled(await replicate(target.id));
+    expect(done.state, done.error?.description).toBe('completed');
+    expect(done.result).toMatchObject({ repositoryVersion: { repositoryId, version: 2 } });
+    expect(await destinationTags('edge/pinned')).toEqual(['v1']);
   });
 
   it('pushes each new version by itself to an auto target, and in mirror mode drops tags gone from it', async () => {
