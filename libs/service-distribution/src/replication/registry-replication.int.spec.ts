@@ -180,6 +180,14 @@ describe.each<DockerRegistryAuth>(['none', 'htpasswd'])(
       expect(blobWrites(before)).toEqual([]);
       const sent = front.requests.slice(before).filter((r) => r.method === 'PUT' || r.method === 'PATCH');
       expect(sent).toEqual([]);
+      // One HEAD per tag, and one for the untagged manifest; nothing under a tag found in place is asked about.
+      const asked = new Set(front.requests.slice(before).map((r) => `${r.method} ${r.url}`));
+      expect([...asked].sort()).toEqual(
+        [
+          ...Object.keys(tags).map((tag) => `HEAD /v2/edge/app/manifests/${tag}`),
+          `HEAD /v2/edge/app/manifests/${sbom.digest}`,
+        ].sort(),
+      );
     });
 
     it('mounts blobs from another repository of the destination instead of sending them', async () => {
@@ -214,8 +222,10 @@ describe.each<DockerRegistryAuth>(['none', 'htpasswd'])(
 
     it('leaves a destination that failed mid-push in a state a re-run completes, sending only what is missing', async () => {
       let blobPuts = 0;
+      // One request at a time, so the blobs sent before the outage are complete at the destination.
       const failing = destination({
         maxRetries: 0,
+        concurrency: 1,
         onRequest: (method, kind) => {
           // Once a few blobs went up, the destination goes away for good (every request answers 503).
           if (method === 'PUT' && kind === 'blob' && ++blobPuts === 6) {
@@ -223,7 +233,7 @@ describe.each<DockerRegistryAuth>(['none', 'htpasswd'])(
           }
         },
       });
-      const error = await replicate('edge/flaky', {}, failing).catch((e: unknown) => e);
+      const error = await replicate('edge/flaky', { concurrency: 1 }, failing).catch((e: unknown) => e);
       front.faults.length = 0;
       expect(error).toBeInstanceOf(Error);
       expect((error as Error).message).toMatch(/503/);

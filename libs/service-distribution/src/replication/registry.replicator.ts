@@ -82,7 +82,9 @@ export class RegistryReplicator {
     let tagsPushed = 0;
     await forEachConcurrently(version.tags, this.options.concurrency, async (tag) => {
       const present = await client.headManifest(name, tag.name);
-      if (present?.digest !== tag.digest) {
+      if (present?.digest === tag.digest) {
+        this.alreadyThere(version, tag.digest);
+      } else {
         const manifest = this.manifestOf(version, tag.digest);
         await this.pushManifest(version, manifest);
         await client.putManifest(
@@ -115,6 +117,23 @@ export class RegistryReplicator {
       tagsRemoved: removed,
       tagsKept: kept,
     };
+  }
+
+  /**
+   * A manifest the destination holds stands for its whole tree (a registry accepts a manifest only once
+   * what it references is there): marks the tree done without asking about each part.
+   */
+  private alreadyThere(version: VersionContent, digest: string): void {
+    if (this.manifestPushes.has(digest)) return;
+    this.manifestPushes.set(digest, Promise.resolve());
+    this.progress.advance('manifests');
+    const manifest = this.manifestOf(version, digest);
+    for (const child of manifest.manifests) this.alreadyThere(version, child);
+    for (const blob of manifest.blobs) {
+      if (this.blobPushes.has(blob)) continue;
+      this.blobPushes.set(blob, Promise.resolve());
+      this.progress.advance('blobs');
+    }
   }
 
   /** Pushes a manifest with everything it references, once per run however many tags share it. */
