@@ -205,6 +205,23 @@ describe.each<DockerRegistryAuth>(['none', 'htpasswd'])(
       await expectComplete('edge/chunked');
     });
 
+    it('starts a blob upload again when the destination fails it transiently', async () => {
+      let faulted = 0;
+      const flaky = destination({
+        onRequest: (method, kind) => {
+          // The first two streamed blob PUTs meet a 503: the client cannot resend a stream, the replicator can.
+          if (method === 'PUT' && kind === 'blob' && faulted < 2) {
+            faulted++;
+            front.faults.push({ status: 503 });
+          }
+        },
+      });
+      const result = await replicate('edge/retried', { retryDelayMs: 10 }, flaky);
+      expect(faulted).toBe(2);
+      expect(result.blobsPushed).toBe(allBlobs.length);
+      await expectComplete('edge/retried');
+    });
+
     it('in mirror mode removes destination tags the version lacks, and says which it had to keep', async () => {
       const stale = randomImage({ layers: 1 });
       await pushImage(registry, 'edge/app', 'stale', stale);

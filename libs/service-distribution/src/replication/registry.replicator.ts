@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { ProgressReport } from '@wharf/contracts';
 import { RegistryError, type RegistryClient } from '@wharf/registry-client';
 import { forEachConcurrently } from './bounded-concurrency.js';
@@ -19,6 +20,14 @@ export interface ReplicationOptions {
   readonly chunkSize?: number;
   /** Repositories of the destination registry to try a cross-repository mount from before uploading. */
   readonly mountFrom?: readonly string[];
+  /**
+   * Attempts per blob upload (default 3). The registry client retries what it can send twice, but not a
+   * streamed body: an upload that fails transiently (5xx, 429, broken connection) is started again here, from
+   * a fresh stream of the blob store.
+   */
+  readonly blobAttempts?: number;
+  /** First delay between blob upload attempts, doubled each time (default 500 ms). */
+  readonly retryDelayMs?: number;
 }
 
 export interface ReplicationResult {
@@ -182,19 +191,33 @@ export class RegistryReplicator {
     if (!(await client.blobExists(name, digest))) {
       if (!(await this.mount(digest))) {
         const { chunkSize } = this.options;
-        if (chunkSize !== undefined && size > chunkSize) {
-          await client.uploadBlobInChunks(name, digest, size, chunkSize, (start, end) =>
-            this.content.blob(digest, { start, end }),
-          );
-        } else {
-          await client.uploadBlob(name, digest, size, await this.content.blob(digest));
-        }
+        await this.retrying(async () => {
+          if (chunkSize !== undefined && size > chunkSize) {
+            await client.uploadBlobInChunks(name, digest, size, chunkSize, (start, end) =>
+              this.content.blob(digest, { start, end }),
+            );
+          } else {
+            await client.uploadBlob(name, digest, size, await this.content.blob(digest));
+          }
+        });
         this.blobsPushed++;
         this.progress.advance('bytes', size);
       }
     }
     this.progress.advance('blobs');
     await this.progress.report();
+  }
+
+  private async retrying(upload: () => Promise<void>): Promise<void> {
+    const attempts = this.options.blobAttempts ?? 3;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await upload();
+      } catch (error) {
+        if (attempt >= attempts || !isTransient(error)) throw error;
+        await sleep((this.options.retryDelayMs ?? 500) * 2 ** (attempt - 1));
+      }
+    }
   }
 
   /** A cross-repository mount from the first configured repository that has the blob; no bytes travel. */
@@ -258,4 +281,11 @@ export class RegistryReplicator {
     if (size === undefined) throw new Error(`blob ${digest} is referenced but not in the version`);
     return size;
   }
+}
+
+/** A failure another attempt may not meet: the registry was busy or failing, or the connection broke. */
+function isTransient(error: unknown): boolean {
+  if (!(error instanceof RegistryError)) return false;
+  const status = error.status;
+  return status === undefined || status === 429 || (status >= 500 && status !== 501 && status !== 505);
 }
