@@ -60,8 +60,11 @@ export class ChunkedFileWriter extends Writable {
 
   private openPart() {
     const name = partName(this.sums.length);
+    const stream = createWriteStream(join(this.directory, name), { flags: 'wx' });
+    // A failing disk (full, removed) fails the export instead of going unheard.
+    stream.on('error', (error) => this.destroy(error));
     this.part = {
-      stream: createWriteStream(join(this.directory, name), { flags: 'wx' }),
+      stream,
       hash: createHash('sha256'),
       written: 0,
       name,

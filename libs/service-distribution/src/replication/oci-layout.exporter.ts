@@ -51,19 +51,28 @@ export class OciLayoutExporter {
     written.catch(() => undefined);
     const add = (name: string, text: string) =>
       new Promise<void>((resolve, reject) => tar.entry({ name }, text, (e) => (e ? reject(e) : resolve())));
-    await add('oci-layout', LAYOUT_FILE);
-    await add('index.json', this.index(content));
-    for (const entry of this.entries(content)) {
-      await new Promise<void>((resolve, reject) => {
-        const target = tar.entry({ name: entry.path, size: entry.size }, (e) => (e ? reject(e) : resolve()));
-        entry
-          .open()
-          .then((source) => pipeline(source, target))
-          .catch(reject);
-      });
-      await this.advance(content, entry);
+    try {
+      await add('oci-layout', LAYOUT_FILE);
+      await add('index.json', this.index(content));
+      for (const entry of this.entries(content)) {
+        await new Promise<void>((resolve, reject) => {
+          const target = tar.entry({ name: entry.path, size: entry.size }, (e) =>
+            e ? reject(e) : resolve(),
+          );
+          entry
+            .open()
+            .then((source) => pipeline(source, target))
+            .catch(reject);
+        });
+        await this.advance(content, entry);
+      }
+      tar.finalize();
+    } catch (error) {
+      // Closes the sink too, so no half-written file stays open.
+      tar.destroy(error as Error);
+      await written.catch(() => undefined);
+      throw error;
     }
-    tar.finalize();
     await written;
   }
 

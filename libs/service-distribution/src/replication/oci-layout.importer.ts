@@ -49,6 +49,7 @@ export class OciLayoutImporter {
   ) {}
 
   async fromDirectory(directory: string): Promise<ImportedLayout> {
+    this.progress.skip('verifying');
     const index = await readIndex(await readFile(join(directory, 'index.json')), directory);
     return this.record(index, async (digest) => {
       if (this.sizes.has(digest)) return;
@@ -63,6 +64,7 @@ export class OciLayoutImporter {
   /** An `oci-archive` file, or a directory of `archive.tar.NNN` parts listed in SHA256SUMS. */
   async fromArchive(path: string): Promise<ImportedLayout> {
     const isDirectory = (await stat(path)).isDirectory();
+    if (!isDirectory) this.progress.skip('verifying');
     const source = isDirectory ? await this.verifiedParts(path) : () => createReadStream(path);
     let indexBytes: Buffer | undefined;
     const extract = tarExtract();

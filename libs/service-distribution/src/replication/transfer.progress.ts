@@ -43,6 +43,11 @@ export class TransferProgress<Stage extends string> {
     for (const stage of stages) this.counters[stage].state = 'completed';
   }
 
+  /** Marks stages this run has no use for (an import that has no chunks to verify). */
+  skip(...stages: Stage[]): void {
+    for (const stage of stages) this.counters[stage].state = 'skipped';
+  }
+
   done(stage: Stage): number {
     return this.counters[stage].done;
   }
