@@ -164,6 +164,21 @@ describe.each([
     expect(bodies.join('\n')).not.toContain(destination.password);
   });
 
+  it('fails a push to a Wharf registry (pull only until registry push lands) naming the target and cause', async () => {
+    const target = await call('POST', TARGETS, {
+      name: 'another-wharf',
+      url: wharf.registryUrl,
+      path: 'edge/app',
+      repository: repository.pulp_href,
+    });
+    expect(target.status).toBe(201);
+    const pushed = await settled(await call('POST', `${target.json.pulp_href}replicate/`, {}));
+    expect(pushed.state).toBe('failed');
+    expect(pushed.error?.description).toMatch(
+      /target another-wharf .* failed: POST blob upload .* 40[45] UNSUPPORTED/,
+    );
+  });
+
   it('refuses bad target fields with 400s naming them', async () => {
     const refused = await call('POST', TARGETS, { name: 'bad', url: 'ftp://x', path: 'Bad Path' });
     expect(refused.status).toBe(400);
