@@ -179,6 +179,23 @@ describe.each([
     );
   });
 
+  it('changes a target with PATCH, lists it by name and deletes it', async () => {
+    const created = await call('POST', TARGETS, {
+      name: 'short-lived',
+      url: front.url,
+      path: 'edge/short',
+      repository: repository.pulp_href,
+    });
+    const href = created.json.pulp_href as string;
+    const patched = await call('PATCH', href, { mirror: true, auto: true });
+    expect(patched.status).toBe(200);
+    expect(patched.json).toMatchObject({ mirror: true, auto: true, path: 'edge/short' });
+    const listed = await call('GET', `${TARGETS}?name=short-lived&offset=0&limit=1`);
+    expect(listed.json).toMatchObject({ count: 1, results: [{ pulp_href: href, mirror: true }] });
+    expect((await call('DELETE', href)).status).toBe(204);
+    expect((await call('GET', href)).status).toBe(404);
+  });
+
   it('refuses bad target fields with 400s naming them', async () => {
     const refused = await call('POST', TARGETS, { name: 'bad', url: 'ftp://x', path: 'Bad Path' });
     expect(refused.status).toBe(400);
