@@ -29,13 +29,16 @@ function adminApi(apiUrl: string): WharfDeployment['api'] {
 export const SERVICES = ['content', 'audit', 'sync', 'upload', 'publication', 'distribution'] as const;
 
 /** `npm start`'s process: every service on the embedded adapters under one data directory. */
-export async function startAllInOne(): Promise<WharfDeployment> {
+export async function startAllInOne(
+  extraEnv: Readonly<Record<string, string>> = {},
+): Promise<WharfDeployment> {
   const dataDir = mkdtempSync(join(tmpdir(), 'wharf-aio-'));
   // A fixed free port rather than 0, so the test knows where the registry listens.
   const registryPort = await freePort();
   const wharf = await startWharfProcess('wharf', {
     WHARF_DATA_DIR: dataDir,
     WHARF_REGISTRY_PORT: String(registryPort),
+    ...extraEnv,
   });
   return {
     mode: 'all-in-one',
@@ -55,7 +58,9 @@ export async function startAllInOne(): Promise<WharfDeployment> {
  * a SQLite file per service that owns data (MongoDB is not available here), and a fresh JetStream prefix so
  * deployments in one test run never see each other's messages.
  */
-export async function startMultiProcess(): Promise<WharfDeployment> {
+export async function startMultiProcess(
+  extraEnv: Readonly<Record<string, string>> = {},
+): Promise<WharfDeployment> {
   const dataDir = mkdtempSync(join(tmpdir(), 'wharf-mp-'));
   const registryPort = await freePort();
   const env = {
@@ -70,6 +75,7 @@ export async function startMultiProcess(): Promise<WharfDeployment> {
     WHARF_S3_SECRET_KEY: 'S3RVER',
     // Only the distribution service listens on it.
     WHARF_REGISTRY_PORT: String(registryPort),
+    ...extraEnv,
   };
   const processes = await Promise.all([
     ...SERVICES.map((service) =>

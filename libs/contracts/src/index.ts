@@ -9,3 +9,4 @@ export * from './publications.contract.js';
 export * from './distributions.contract.js';
 export * from './remotes.contract.js';
 export * from './uploads.contract.js';
+export * from './replication.contract.js';

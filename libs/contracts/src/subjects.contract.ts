@@ -5,6 +5,7 @@ import type { PublicationQueryMap } from './publications.contract.js';
 import type { DistributionQueryMap } from './distributions.contract.js';
 import type { RemoteQueryMap } from './remotes.contract.js';
 import type { UploadQueryMap } from './uploads.contract.js';
+import type { ReplicationQueryMap } from './replication.contract.js';
 import type {
   CreateRepositoryRequest,
   ListRepositoriesRequest,
@@ -24,7 +25,8 @@ export interface QueryMap
     PublicationQueryMap,
     DistributionQueryMap,
     RemoteQueryMap,
-    UploadQueryMap {
+    UploadQueryMap,
+    ReplicationQueryMap {
   'content.repository.create': { request: CreateRepositoryRequest; response: RepositoryView };
   'content.repository.get': { request: { id: string }; response: RepositoryView };
   'content.repository.list': { request: ListRepositoriesRequest; response: Page<RepositoryView> };

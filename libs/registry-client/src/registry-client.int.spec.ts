@@ -258,6 +258,68 @@ describe.each<DockerRegistryAuth>(['none', 'htpasswd', 'token'])(
       expect(await c.deleteManifest('wharf/mounted', image.digest)).toBe(false);
     });
 
+    it('uploads a blob in chunks (PATCH per chunk, then PUT ?digest=) that reads back byte for byte', async () => {
+      const { client: c, requests } = countingClient();
+      const blob = fixtureBlob(randomBytes(10_000), 'application/octet-stream');
+      const opened: Array<[number, number]> = [];
+      const uploaded = await c.uploadBlobInChunks(
+        'wharf/chunked',
+        blob.digest,
+        blob.size,
+        4096,
+        async (s, e) => {
+          opened.push([s, e]);
+          return Readable.from([Buffer.from(blob.bytes.subarray(s, e + 1))]);
+        },
+      );
+      expect(uploaded).toEqual({ digest: blob.digest, mounted: false });
+      expect(opened).toEqual([
+        [0, 4095],
+        [4096, 8191],
+        [8192, 9999],
+      ]);
+      expect(requests.filter(([method]) => method === 'PATCH')).toHaveLength(3);
+      const stored = await c.getBlob('wharf/chunked', blob.digest);
+      expect(Buffer.compare(await readAll(stored), Buffer.from(blob.bytes))).toBe(0);
+    });
+
+    it('refuses a chunked upload whose bytes do not match the digest, and nothing becomes visible', async () => {
+      const claimed = fixtureBlob(randomBytes(5000), 'application/octet-stream');
+      const other = randomBytes(5000);
+      const error = await client()
+        .uploadBlobInChunks('wharf/chunked', claimed.digest, 5000, 2048, async (s, e) =>
+          Readable.from([other.subarray(s, e + 1)]),
+        )
+        .catch((e: unknown) => e);
+      expect(error).toMatchObject({ status: 400, code: 'DIGEST_INVALID' });
+      expect(await client().blobExists('wharf/chunked', claimed.digest)).toBe(false);
+    });
+
+    it('mounts a blob another repository holds, and answers false (no blob) when the source lacks it', async () => {
+      const c = client();
+      const blob = fixtureBlob(randomBytes(300), 'application/octet-stream');
+      await c.uploadBlob('wharf/mount-source', blob.digest, blob.size, blob.bytes);
+      expect(await c.mountBlob('wharf/mount-target', blob.digest, 'wharf/mount-source')).toBe(true);
+      expect(await c.headBlob('wharf/mount-target', blob.digest)).toBe(300);
+      const missing = fixtureBlob(randomBytes(300), 'application/octet-stream');
+      expect(await c.mountBlob('wharf/mount-target', missing.digest, 'wharf/mount-source')).toBe(false);
+      expect(await c.blobExists('wharf/mount-target', missing.digest)).toBe(false);
+    });
+
+    it('lists the tags a push created and deletes the manifest a tag points at', async () => {
+      const c = client();
+      const image = randomImage({ layers: 1 });
+      for (const blob of blobsOf(image))
+        await c.uploadBlob('wharf/tagged', blob.digest, blob.size, blob.bytes);
+      await c.putManifest('wharf/tagged', 'one', image.bytes, image.mediaType);
+      await c.putManifest('wharf/tagged', 'two', image.bytes, image.mediaType);
+      const tags = [];
+      for await (const tag of c.listTags('wharf/tagged')) tags.push(tag);
+      expect(tags.sort()).toEqual(['one', 'two']);
+      expect(await c.deleteManifest('wharf/tagged', image.digest)).toBe(true);
+      expect(await c.headManifest('wharf/tagged', 'one')).toBeUndefined();
+    });
+
     it('refuses an upload whose bytes do not match the digest', async () => {
       const claimed = fixtureBlob(randomBytes(32), 'application/octet-stream');
       const error = await client()

@@ -334,14 +334,7 @@ export class RegistryClient {
     }
     if (started.status !== 202) throw await this.failure(started, startOperation);
     await discard(started);
-    const location = firstHeader(started.headers, 'location');
-    if (location === undefined) {
-      throw new RegistryError(this.registry, startOperation, {
-        status: 202,
-        reason: 'no Location for the upload',
-      });
-    }
-    const uploadUrl = new URL(location, started.url);
+    const uploadUrl = this.uploadLocation(started, startOperation);
     uploadUrl.searchParams.set('digest', digest);
     const putOperation = this.blobOperation('PUT', name, digest);
     const response = await this.call({
@@ -352,6 +345,93 @@ export class RegistryClient {
       operation: putOperation,
       headers: { 'content-type': 'application/octet-stream', 'content-length': String(size) },
       body: content,
+    });
+    if (response.status !== 201) throw await this.failure(response, putOperation);
+    await discard(response);
+    return { digest: firstHeader(response.headers, 'docker-content-digest') ?? digest, mounted: false };
+  }
+
+  /**
+   * Links a blob `from` another repository of the same registry into `name` without sending its bytes
+   * (`POST …/blobs/uploads/?mount=&from=`). False when the registry declines (it then opens an upload
+   * session instead, which is cancelled here).
+   */
+  async mountBlob(name: string, digest: string, from: string): Promise<boolean> {
+    checkRepositoryName(from);
+    const operation = this.blobOperation('POST', name, digest, 'blob mount');
+    const scopes = [pushScope(name), pullScope(from)];
+    const url = this.endpoint(`${name}/blobs/uploads/`);
+    url.searchParams.set('mount', digest);
+    url.searchParams.set('from', from);
+    const response = await this.call({ method: 'POST', kind: 'blob', url, scopes, operation });
+    if (response.status === 201) {
+      await discard(response);
+      return true;
+    }
+    if (response.status !== 202) throw await this.failure(response, operation);
+    await discard(response);
+    const cancel = this.uploadLocation(response, operation);
+    await discard(await this.call({ method: 'DELETE', kind: 'blob', url: cancel, scopes, operation }));
+    return false;
+  }
+
+  /**
+   * Puts a blob into `name` in chunks of at most `chunkSize` bytes: POST, one PATCH per chunk (each with its
+   * `Content-Range`, streamed from `openChunk`), then a PUT with `?digest=` and no body, which makes the
+   * registry verify the whole blob. For blobs too large for one request through a proxy or load balancer;
+   * `openChunk` is called once per chunk, so only one chunk's stream is open at a time.
+   */
+  async uploadBlobInChunks(
+    name: string,
+    digest: string,
+    size: number,
+    chunkSize: number,
+    openChunk: (start: number, end: number) => Promise<Readable>,
+  ): Promise<UploadedBlob> {
+    if (!Number.isSafeInteger(chunkSize) || chunkSize < 1) {
+      throw new RangeError(`chunk size must be a positive integer, got ${chunkSize}`);
+    }
+    const scopes = [pushScope(name)];
+    const startOperation = this.blobOperation('POST', name, digest, 'blob upload');
+    const started = await this.call({
+      method: 'POST',
+      kind: 'blob',
+      url: this.endpoint(`${name}/blobs/uploads/`),
+      scopes,
+      operation: startOperation,
+    });
+    if (started.status !== 202) throw await this.failure(started, startOperation);
+    await discard(started);
+    let location = this.uploadLocation(started, startOperation);
+    const patchOperation = this.blobOperation('PATCH', name, digest, 'blob upload');
+    for (let start = 0; start < size; start += chunkSize) {
+      const end = Math.min(size, start + chunkSize) - 1;
+      const response = await this.call({
+        method: 'PATCH',
+        kind: 'blob',
+        url: location,
+        scopes,
+        operation: patchOperation,
+        headers: {
+          'content-type': 'application/octet-stream',
+          'content-range': `${start}-${end}`,
+          'content-length': String(end - start + 1),
+        },
+        body: await openChunk(start, end),
+      });
+      if (response.status !== 202) throw await this.failure(response, patchOperation);
+      await discard(response);
+      location = this.uploadLocation(response, patchOperation);
+    }
+    location.searchParams.set('digest', digest);
+    const putOperation = this.blobOperation('PUT', name, digest);
+    const response = await this.call({
+      method: 'PUT',
+      kind: 'blob',
+      url: location,
+      scopes,
+      operation: putOperation,
+      headers: { 'content-length': '0' },
     });
     if (response.status !== 201) throw await this.failure(response, putOperation);
     await discard(response);
@@ -397,6 +477,18 @@ export class RegistryClient {
     if (response.status !== 202) throw await this.failure(response, operation);
     await discard(response);
     return true;
+  }
+
+  /** Where an upload session continues: the `Location` of the registry's last answer about it. */
+  private uploadLocation(response: HttpResponse, operation: RegistryOperation): URL {
+    const location = firstHeader(response.headers, 'location');
+    if (location === undefined) {
+      throw new RegistryError(this.registry, operation, {
+        status: response.status,
+        reason: 'no Location for the upload',
+      });
+    }
+    return new URL(location, response.url);
   }
 
   /** Closes the connections; the client cannot be used afterwards. */

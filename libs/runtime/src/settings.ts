@@ -39,6 +39,8 @@ export interface Settings {
   readonly taskAckWaitMs: number;
   /** Age after which an upload that was never committed is aborted and its parts deleted. */
   readonly uploadExpiryMs: number;
+  /** WHARF_EXPORT_ROOT: the only directory exports are written under and imports read from; unset disables both. */
+  readonly exportRoot: string | undefined;
 }
 
 /** Secrets a process may be told to require; everywhere else they are optional. */
@@ -253,5 +255,6 @@ export function loadSettings(env: Env, defaults: SettingsDefaults): Settings {
       'WHARF_UPLOAD_EXPIRY_HOURS',
       DEFAULT_UPLOAD_EXPIRY_HOURS,
     ),
+    exportRoot: env.WHARF_EXPORT_ROOT ? resolve(env.WHARF_EXPORT_ROOT) : undefined,
   };
 }

@@ -20,11 +20,21 @@ import { RegistryUploadSweeper } from './registry/registry-upload.sweeper.js';
 import { RegistryHandler } from './registry/registry.handler.js';
 import { RegistryServer } from './registry/registry.server.js';
 import { ServedContent } from './registry/served-content.reader.js';
+import { ReplicationHandlers } from './replication/replication.handlers.js';
+import { ReplicationTargetDirectory } from './replication/replication-target-directory.projection.js';
+import {
+  ReplicationTargetNames,
+  ReplicationTargetStreams,
+} from './replication/replication-target.streams.js';
+import { ReplicationTargetsService } from './replication/replication-targets.service.js';
+import { ReplicationService } from './replication/replication.service.js';
+import { OciLayoutService } from './replication/oci-layout.service.js';
 
 /**
  * The distribution service: owner of distributions, the base paths content is served at. Its writes run as
  * tasks on the `distribution` worker; its reads answer bus queries, `distribution.resolve` among them for
  * the registry API. The registry API (OCI distribution, pull and push) listens on its own port, registryPort.
+ * Replication targets (other registries versions are pushed to) and OCI layout exports live here too.
  */
 @Module({
   providers: [
@@ -50,6 +60,13 @@ import { ServedContent } from './registry/served-content.reader.js';
     BlobResponseWriter,
     RegistryHandler,
     RegistryServer,
+    ReplicationTargetDirectory,
+    ReplicationTargetStreams,
+    ReplicationTargetNames,
+    ReplicationTargetsService,
+    ReplicationService,
+    OciLayoutService,
+    ReplicationHandlers,
   ],
 })
 export class DistributionModule {}

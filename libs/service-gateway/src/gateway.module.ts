@@ -25,6 +25,7 @@ import { OpenApiModule } from './openapi/openapi.module.js';
 import { StatusController } from './status.controller.js';
 import { UploadsController } from './uploads.controller.js';
 import { ArtifactsController } from './artifacts.controller.js';
+import { OciLayoutController, ReplicationTargetsController } from './replication.controller.js';
 
 /** The Pulp-shaped REST API. It owns no data: every answer comes from a service over the bus. */
 @Module({
@@ -48,6 +49,8 @@ import { ArtifactsController } from './artifacts.controller.js';
     DistributionsController,
     UploadsController,
     ArtifactsController,
+    ReplicationTargetsController,
+    OciLayoutController,
   ],
   providers: [
     TaskDispatcher,

@@ -5,6 +5,7 @@ import { CONTENT_SCHEMAS } from '../content.schemas.js';
 import { PUBLICATION_SCHEMAS } from '../publications.schemas.js';
 import { DISTRIBUTION_SCHEMAS } from '../distributions.schemas.js';
 import { UPLOAD_SCHEMAS } from '../uploads.schemas.js';
+import { REPLICATION_SCHEMAS } from '../replication.schemas.js';
 
 /**
  * Request and response bodies, written by hand under the names Pulp's document gives them: Pulp's generated
@@ -55,6 +56,7 @@ export const PULP_SCHEMAS = {
   ...PUBLICATION_SCHEMAS,
   ...DISTRIBUTION_SCHEMAS,
   ...UPLOAD_SCHEMAS,
+  ...REPLICATION_SCHEMAS,
   'container.ContainerRepository': {
     type: 'object',
     description: 'A container repository to create.',
