@@ -30,9 +30,9 @@ git clone -q "$repo" "$work/src"
 touch "$work/laid-out"
 echo "runtime tree: $(du -sh "$work/runtime" | cut -f1)"
 
-nats-server -js -a 127.0.0.1 -p 0 -sd "$work/nats" -ports_file_dir "$work" >"$work/nats.log" 2>&1 &
+nats-server -js -a 127.0.0.1 -p -1 -sd "$work/nats" -ports_file_dir "$work" >"$work/nats.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 50); do ls "$work"/*.ports >/dev/null 2>&1 && break; sleep 0.1; done
+for _ in $(seq 300); do ls "$work"/*.ports >/dev/null 2>&1 && break; sleep 0.1; done
 nats_url=$(node -e "console.log(JSON.parse(require('fs').readFileSync(process.argv[1])).nats[0])" "$work"/*.ports)
 
 declare -A ports=([gateway]=34817 [content]=34820 [sync]=34821 [upload]=34822 [publication]=34823 [distribution]=34824 [audit]=34825)
