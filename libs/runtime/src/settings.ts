@@ -220,7 +220,8 @@ export function loadSettings(env: Env, defaults: SettingsDefaults): Settings {
         : undefined,
     httpPort: port(env, defaults.httpPortVariable, defaults.httpPort),
     registryPort: port(env, 'WHARF_REGISTRY_PORT', 24816),
-    logFormat: oneOf(env, 'WHARF_LOG_FORMAT', ['json', 'text'] as const, 'text'),
+    // A process on NATS is one of several services whose logs a collector gathers; alone, a person reads them.
+    logFormat: oneOf(env, 'WHARF_LOG_FORMAT', ['json', 'text'] as const, bus === 'nats' ? 'json' : 'text'),
     adminUsername: adminUsername(env),
     adminPassword: secret(env, 'WHARF_ADMIN_PASSWORD', defaults),
     secretKey: secretKey(env, defaults),
