@@ -7,7 +7,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, register } from 'prom
  * docs/operations.md lists them with what to alert on.
  */
 
-collectDefaultMetrics({ prefix: 'wharf_process_' });
+collectDefaultMetrics({ prefix: 'wharf_' });
 
 export const httpRequestDuration = new Histogram({
   name: 'wharf_http_request_duration_seconds',

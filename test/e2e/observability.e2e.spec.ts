@@ -1,0 +1,140 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomBytes } from 'node:crypto';
+import { randomImage, type WharfProcess } from '@wharf/testing';
+import { eventually, startMultiProcess, type WharfDeployment } from './wharf-deployments.js';
+
+const REPOSITORIES = '/pulp/api/v3/repositories/container/container/';
+
+/** The lines of a process's output that are JSON log objects. */
+function logLines(process: WharfProcess): Record<string, unknown>[] {
+  return process
+    .output()
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+/** The value of a Prometheus sample with these labels (all of them), or undefined when absent. */
+function sample(exposition: string, name: string, labels: Record<string, string>): number | undefined {
+  for (const line of exposition.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    if (Object.entries(labels).every(([key, value]) => line.includes(`${key}="${value}"`))) {
+      return Number(line.slice(line.lastIndexOf(' ') + 1));
+    }
+  }
+  return undefined;
+}
+
+/**
+ * What operators see of a multi-process Wharf: JSON log lines that name the request, task and trace; the
+ * trace a client started carried from the gateway over NATS into the task another service runs; Prometheus
+ * metrics on every service's port after real traffic; and the audit log naming who did what.
+ */
+describe('operations: logs, traces and metrics (multi-process)', () => {
+  let wharf: WharfDeployment;
+  const process = (name: string) => wharf.processes.find((p) => p.name === name)!;
+  const metricsOf = async (name: string) => (await fetch(`${process(name).url}/metrics`)).text();
+  const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+    wharf.api(path, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    });
+
+  beforeAll(async () => {
+    wharf = await startMultiProcess();
+  }, 90_000);
+
+  afterAll(async () => {
+    await wharf?.stop();
+  });
+
+  it('echoes a client X-Request-Id and makes one when the client sent none', async () => {
+    const echoed = await wharf.api('/pulp/api/v3/tasks/', { headers: { 'X-Request-Id': 'client-req-1' } });
+    expect(echoed.status).toBe(200);
+    expect(echoed.headers.get('x-request-id')).toBe('client-req-1');
+    const made = await wharf.api('/pulp/api/v3/tasks/');
+    expect(made.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it("carries the client's traceparent and request id into the task another service runs, and its log lines", async () => {
+    const traceId = randomBytes(16).toString('hex');
+    const traceparent = `00-${traceId}-${randomBytes(8).toString('hex')}-01`;
+    const requestId = `req-${randomBytes(4).toString('hex')}`;
+    const repo = (await (await post(REPOSITORIES, { name: 'traced' })).json()) as { pulp_href: string };
+    // Tagging a manifest the repository does not hold fails in the content service's worker, which logs it.
+    const accepted = await post(
+      `${repo.pulp_href}tag/`,
+      { tag: 'v1', digest: randomImage({ layers: 1 }).digest },
+      { traceparent, 'X-Request-Id': requestId },
+    );
+    expect(accepted.status).toBe(202);
+    const { task } = (await accepted.json()) as { task: string };
+    const taskId = task.split('/').at(-2)!;
+
+    const failure = await eventually('the content worker logging the failed task', async () =>
+      logLines(process('content')).find((line) => line.taskId === taskId && line.level === 'warn'),
+    );
+    expect(failure).toMatchObject({
+      service: 'content',
+      traceId,
+      requestId,
+      actor: 'admin',
+      message: expect.stringContaining(taskId),
+    });
+    expect(Date.parse(failure.time as string)).not.toBeNaN();
+    // Every line of every process is a JSON object (nothing else is printed in multi-process mode).
+    for (const p of wharf.processes) {
+      const lines = p
+        .output()
+        .split('\n')
+        .filter((l) => l.trim() !== '');
+      for (const line of lines) expect(() => JSON.parse(line) as unknown, `${p.name}: ${line}`).not.toThrow();
+    }
+  });
+
+  it('exposes the named metrics on every service after real traffic', async () => {
+    await wharf.api('/pulp/api/v3/tasks/?limit=1');
+    const gateway = await metricsOf('gateway');
+    expect(
+      sample(gateway, 'wharf_http_request_duration_seconds_count', {
+        server: 'api',
+        method: 'GET',
+        route: '/pulp/api/v3/tasks',
+        status: '200',
+      }),
+    ).toBeGreaterThanOrEqual(1);
+    // Route templates, never raw paths: no series names a repository id.
+    expect(gateway).not.toMatch(/route="[^"]*[0-9a-f]{8}-[0-9a-f]{4}-/);
+
+    const content = await eventually('the failed task counted by the content worker', async () => {
+      const text = await metricsOf('content');
+      return sample(text, 'wharf_tasks_total', { state: 'failed' }) ? text : undefined;
+    });
+    expect(sample(content, 'wharf_task_duration_seconds_count', { state: 'failed' })).toBeGreaterThanOrEqual(
+      1,
+    );
+    expect(
+      sample(content, 'wharf_event_store_append_duration_seconds_count', { store: 'content', outcome: 'ok' }),
+    ).toBeGreaterThanOrEqual(1);
+
+    for (const name of ['content', 'sync', 'upload', 'distribution', 'publication', 'audit', 'gateway']) {
+      const text = await metricsOf(name);
+      expect(text, name).toContain('# TYPE wharf_bytes_served_total counter');
+      expect(text, name).toContain('wharf_process_resident_memory_bytes');
+    }
+    const audit = await metricsOf('audit');
+    expect(sample(audit, 'wharf_bus_consumer_pending_messages', { consumer: 'subscriber:audit' })).toBe(0);
+  });
+
+  it('records who created a repository in the audit log', async () => {
+    await post(REPOSITORIES, { name: 'audited' });
+    const record = await eventually('the audit record of RepositoryCreated', async () => {
+      const page = (await (await wharf.api('/pulp/api/v3/audit/?event_type=RepositoryCreated')).json()) as {
+        results: { actor: string | null; data: { name?: string } }[];
+      };
+      return page.results.find((r) => r.data.name === 'audited');
+    });
+    expect(record.actor).toBe('admin');
+  });
+});
