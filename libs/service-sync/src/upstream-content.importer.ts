@@ -1,5 +1,5 @@
 import { BlobStore } from '@wharf/ports';
-import type { Queries } from '@wharf/runtime';
+import { bytesSynced, type Queries } from '@wharf/runtime';
 import { parseManifest, type ParsedManifest } from '@wharf/oci';
 import type { PlatformFilter } from '@wharf/contracts';
 import type { RegistryClient } from '@wharf/registry-client';
@@ -58,6 +58,7 @@ export class UpstreamContentImporter {
     this.progress.expect('manifests', parsed.manifestDigests.length);
     await forEachConcurrently(parsed.manifestDigests, concurrency, (child) => this.importManifest(child));
     await forEachConcurrently(parsed.blobs, concurrency, (blob) => this.importBlob(blob.digest));
+    bytesSynced.inc(fetched.bytes.length);
     await this.queries.ask('content.manifest.record', {
       bytes: fetched.bytes.toString('base64'),
       mediaType: fetched.mediaType,
@@ -114,6 +115,7 @@ export class UpstreamContentImporter {
     download.on('error', () => undefined);
     try {
       const { size } = await this.blobs.put(download, digest);
+      bytesSynced.inc(size);
       this.progress.advance('bytes', size);
       return size;
     } catch (error) {

@@ -4,6 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { Injectable, Logger } from '@nestjs/common';
 import { BlobNotFoundError, BlobStore, RangeNotSatisfiableError, type ByteRange } from '@wharf/ports';
 import { manifestBytesDigest } from '@wharf/contracts';
+import { bytesServed, setHttpRoute } from '@wharf/runtime';
 import { MediaType } from '@wharf/oci';
 import { parseByteRange } from './byte-range.parser.js';
 import { mayServeManifest } from './manifest-accept.policy.js';
@@ -43,6 +44,7 @@ export class RegistryHandler {
       const route = parseRegistryPath(url.pathname);
       // The spec has no code for a path outside the API; distribution answers 404 there too.
       if (!route) throw new RegistryError('UNSUPPORTED', `no such endpoint: ${url.pathname}`, {}, 404);
+      setHttpRoute(response, route.kind);
       if (request.method !== 'GET' && request.method !== 'HEAD') {
         throw new RegistryError(
           'UNSUPPORTED',
@@ -149,6 +151,7 @@ export class RegistryHandler {
     const body = await this.openBlob(bytesDigest, () => manifestUnknown(name, manifest.unit.digest));
     response.writeHead(200);
     await pipeline(body, response);
+    bytesServed.inc(size);
   }
 
   private findManifest(served: ServedVersion, reference: ManifestReference): Promise<ServedManifest> {
@@ -182,6 +185,7 @@ export class RegistryHandler {
     const body = await this.openBlob(digest, () => blobUnknown(name, digest), range);
     response.writeHead(status);
     await pipeline(body, response);
+    bytesServed.inc(range ? range.end - range.start + 1 : size);
   }
 
   private async referrers(
