@@ -30,6 +30,8 @@ export interface Settings {
   readonly taskAckWaitMs: number;
   /** Age after which an upload that was never committed is aborted and its parts deleted. */
   readonly uploadExpiryMs: number;
+  /** Where the audit service delivers every recorded event (CloudEvents, HMAC-signed with `secret`). */
+  readonly auditWebhooks: readonly { readonly url: string; readonly secret: Secret }[];
 }
 
 /** Secrets a process may be told to require; everywhere else they are optional. */
@@ -190,6 +192,34 @@ export function dataDirectory(env: Env): string {
   return isAbsolute(dataDirRaw) ? dataDirRaw : resolve(dataDirRaw);
 }
 
+/** WHARF_AUDIT_WEBHOOKS: URLs separated by commas or spaces, all signed with WHARF_AUDIT_WEBHOOK_SECRET. */
+function auditWebhooks(env: Env): Settings['auditWebhooks'] {
+  const urls = (env.WHARF_AUDIT_WEBHOOKS ?? '').split(/[\s,]+/).filter(Boolean);
+  if (urls.length === 0) return [];
+  for (const value of urls) {
+    let parsed: URL;
+    try {
+      parsed = new URL(value);
+    } catch {
+      throw new SettingsError('WHARF_AUDIT_WEBHOOKS', `'${value}' is not a URL`);
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+      throw new SettingsError('WHARF_AUDIT_WEBHOOKS', `'${value}' must use http: or https:`);
+    }
+    if (parsed.username || parsed.password) {
+      throw new SettingsError('WHARF_AUDIT_WEBHOOKS', 'URLs must not carry credentials');
+    }
+  }
+  const secret = env.WHARF_AUDIT_WEBHOOK_SECRET;
+  if (!secret) {
+    throw new SettingsError(
+      'WHARF_AUDIT_WEBHOOK_SECRET',
+      'is required with WHARF_AUDIT_WEBHOOKS: receivers verify the HMAC-SHA256 signature with it',
+    );
+  }
+  return urls.map((url) => ({ url, secret: new Secret(secret) }));
+}
+
 export function loadSettings(env: Env, defaults: SettingsDefaults): Settings {
   const dataDir = dataDirectory(env);
   const bus = oneOf(env, 'WHARF_BUS', ['memory', 'nats'] as const, defaults.bus);
@@ -231,5 +261,6 @@ export function loadSettings(env: Env, defaults: SettingsDefaults): Settings {
       'WHARF_UPLOAD_EXPIRY_HOURS',
       DEFAULT_UPLOAD_EXPIRY_HOURS,
     ),
+    auditWebhooks: auditWebhooks(env),
   };
 }

@@ -10,6 +10,7 @@ import { DistributionTasksHandler } from './distribution-tasks.handler.js';
 import { DistributionsService } from './distributions.service.js';
 import { PublicationDeletionsFollower } from './publication-deletions.follower.js';
 import { RegistryAccess } from './registry/registry-access.guard.js';
+import { RegistryAccessLog } from './registry/registry-access.log.js';
 import { RegistryHandler } from './registry/registry.handler.js';
 import { RegistryServer } from './registry/registry.server.js';
 import { ServedContent } from './registry/served-content.reader.js';
@@ -34,6 +35,7 @@ import { ServedContent } from './registry/served-content.reader.js';
     sharedBlobStore(),
     ServedContent,
     RegistryAccess,
+    RegistryAccessLog,
     RegistryHandler,
     RegistryServer,
   ],

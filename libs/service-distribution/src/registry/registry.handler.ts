@@ -11,6 +11,7 @@ import { mayServeManifest } from './manifest-accept.policy.js';
 import { parseRegistryPath, type ManifestReference, type RegistryRoute } from './registry-route.parser.js';
 import { blobUnknown, manifestUnknown, RegistryError } from './registry.errors.js';
 import { RegistryAccess } from './registry-access.guard.js';
+import { RegistryAccessLog } from './registry-access.log.js';
 import {
   ServedContent,
   type NamePage,
@@ -35,6 +36,7 @@ export class RegistryHandler {
     private readonly content: ServedContent,
     private readonly access: RegistryAccess,
     private readonly blobs: BlobStore,
+    private readonly accessLog: RegistryAccessLog,
   ) {}
 
   async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -152,6 +154,16 @@ export class RegistryHandler {
     response.writeHead(200);
     await pipeline(body, response);
     bytesServed.inc(size);
+    await this.accessLog.manifestPulled(
+      {
+        repository: name,
+        digest: manifest.unit.digest,
+        tag: reference.kind === 'tag' ? reference.tag : null,
+        mediaType: manifest.mediaType,
+        client: this.access.clientOf(request, new Date()),
+      },
+      new Date(),
+    );
   }
 
   private findManifest(served: ServedVersion, reference: ManifestReference): Promise<ServedManifest> {
