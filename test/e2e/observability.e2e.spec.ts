@@ -127,14 +127,40 @@ describe('operations: logs, traces and metrics (multi-process)', () => {
     expect(sample(audit, 'wharf_bus_consumer_pending_messages', { consumer: 'subscriber:audit' })).toBe(0);
   });
 
-  it('records who created a repository in the audit log', async () => {
-    await post(REPOSITORIES, { name: 'audited' });
-    const record = await eventually('the audit record of RepositoryCreated', async () => {
-      const page = (await (await wharf.api('/pulp/api/v3/audit/?event_type=RepositoryCreated')).json()) as {
-        results: { actor: string | null; data: { name?: string } }[];
-      };
-      return page.results.find((r) => r.data.name === 'audited');
+  it('lists audit records by actor, repository, type and time range, a page at a time', async () => {
+    const before = new Date().toISOString();
+    const repo = (await (await post(REPOSITORIES, { name: 'filtered' })).json()) as { pulp_href: string };
+    await post(`${repo.pulp_href}tag/`, { tag: 'x', digest: randomImage({ layers: 1 }).digest });
+    type AuditPage = {
+      count: number;
+      next: string | null;
+      results: { event_type: string; actor: string | null; repository: string | null; occurred_at: string }[];
+    };
+    const list = async (query: string) => {
+      const response = await wharf.api(`/pulp/api/v3/audit/?${query}`);
+      expect(response.status).toBe(200);
+      return (await response.json()) as AuditPage;
+    };
+    const repository = encodeURIComponent(repo.pulp_href);
+    const created = await eventually('the audit record of the new repository', async () => {
+      const page = await list(`repository=${repository}&event_type=RepositoryCreated&actor=admin`);
+      return page.count === 1 ? page : undefined;
     });
-    expect(record.actor).toBe('admin');
+    expect(created.results[0]).toMatchObject({ actor: 'admin', repository: repo.pulp_href });
+    expect(Date.parse(created.results[0]!.occurred_at)).toBeGreaterThanOrEqual(Date.parse(before));
+
+    const all = await list(`repository=${repository}&limit=1`);
+    expect(all.count).toBeGreaterThanOrEqual(1);
+    expect(all.results).toHaveLength(1);
+    expect(all.results.every((r) => r.repository === repo.pulp_href)).toBe(true);
+    expect((await list(`repository=${repository}&before=${encodeURIComponent(before)}`)).count).toBe(0);
+    expect((await list(`repository=${repository}&after=${encodeURIComponent(before)}`)).count).toBe(
+      all.count,
+    );
+    expect((await list(`repository=${repository}&actor=someone-else`)).count).toBe(0);
+
+    const invalid = await wharf.api('/pulp/api/v3/audit/?after=yesterday');
+    expect(invalid.status).toBe(400);
+    expect(await invalid.json()).toEqual({ after: ['Enter a valid date/time (ISO 8601).'] });
   });
 });
