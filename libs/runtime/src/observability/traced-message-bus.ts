@@ -12,9 +12,9 @@ import {
 import { contextFromHeaders, operationHeaders, runInContext } from './operation-context.js';
 
 /**
- * The process's MessageBus with trace context and operation fields carried across it: every command, event
- * and request leaving the process gets the current `traceparent` and operation headers (headers the caller
- * set win), and every handler runs inside the context its message carried. Adapters stay unaware of it.
+ * The process's MessageBus with trace context and operation fields carried across it: every command and
+ * request leaving the process gets the current `traceparent` and operation headers (headers the caller set
+ * win), and every handler runs inside the context its message carried. Adapters stay unaware of it.
  * It also knows which durable consumers it opened, so consumer lag can name each (0 when the adapter cannot
  * tell, as the in-process bus, whose consumers never wait on a network).
  */
@@ -38,8 +38,10 @@ export class TracedMessageBus extends MessageBus implements ConsumerLagReporter 
     return this.inner.consumeCommands<T>(subject, inContextOf(handler), options);
   }
 
+  // Events are published by relays tailing a store, in whatever context woke them; the operation an event
+  // belongs to is in its own metadata, which the relay already made its headers.
   publishEvent<T>(subject: string, message: OutgoingMessage<T>): Promise<void> {
-    return this.inner.publishEvent(subject, withOperationHeaders(message));
+    return this.inner.publishEvent(subject, message);
   }
 
   subscribeEvents<T>(
