@@ -122,6 +122,14 @@ describe('the registry records manifest pulls for the audit log', () => {
     expect(byDigest.status).toBe(200);
     await byDigest.arrayBuffer();
 
+    // Every registry response names its request, errors included, echoing the client's id when it sent one.
+    const unknown = await fetch(`${registry}/v2/team/app/manifests/nope`, {
+      headers: { 'X-Request-Id': 'pull-1' },
+    });
+    expect(unknown.status).toBe(404);
+    expect(unknown.headers.get('x-request-id')).toBe('pull-1');
+    expect(byTag.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+
     const recorded = await pulls(2);
     expect(recorded).toHaveLength(2);
     expect(

@@ -241,9 +241,11 @@ export class RegistryHandler {
       response.destroy();
       return;
     }
-    // Headers set for the success response (digest, length, type) do not describe an error body.
+    // Headers set for the success response (digest, length, type) do not describe an error body; the API
+    // version and the request id describe the exchange.
     for (const header of response.getHeaderNames()) {
-      if (header !== 'docker-distribution-api-version') response.removeHeader(header);
+      if (header !== 'docker-distribution-api-version' && header !== 'x-request-id')
+        response.removeHeader(header);
     }
     if (error instanceof RegistryError) {
       for (const [header, value] of Object.entries(error.headers)) response.setHeader(header, value);
