@@ -95,6 +95,10 @@ describe('operations: logs, traces and metrics (multi-process)', () => {
 
   it('exposes the named metrics on every service after real traffic', async () => {
     await wharf.api('/pulp/api/v3/tasks/?limit=1');
+    const file = new FormData();
+    file.set('file', new Blob([randomBytes(3000)]), 'random.bin');
+    const artifact = await wharf.api('/pulp/api/v3/artifacts/', { method: 'POST', body: file });
+    expect(artifact.status).toBe(201);
     const gateway = await metricsOf('gateway');
     expect(
       sample(gateway, 'wharf_http_request_duration_seconds_count', {
@@ -104,6 +108,7 @@ describe('operations: logs, traces and metrics (multi-process)', () => {
         status: '200',
       }),
     ).toBeGreaterThanOrEqual(1);
+    expect(Number(/^wharf_bytes_uploaded_total (\d+)$/m.exec(gateway)?.[1])).toBeGreaterThanOrEqual(3000);
     // Route templates, never raw paths: no series names a repository id.
     expect(gateway).not.toMatch(/route="[^"]*[0-9a-f]{8}-[0-9a-f]{4}-/);
 

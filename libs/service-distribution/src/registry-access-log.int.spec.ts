@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import type { INestApplication } from '@nestjs/common';
 import { BlobStore } from '@wharf/ports';
-import { createProcessApplication, loadSettings, Queries } from '@wharf/runtime';
+import { createProcessApplication, loadSettings, metricsRegistry, Queries } from '@wharf/runtime';
 import { AuditModule } from '@wharf/service-audit';
 import { ContentModule } from '@wharf/service-content';
 import { TasksModule } from '@wharf/service-tasks';
@@ -139,5 +139,15 @@ describe('the registry records manifest pulls for the audit log', () => {
       { actor: 'admin', repository: 'team/app', digest: image.digest, tag: null },
     ]);
     expect(recorded[0]!.stream).toMatch(/^registry-/);
+
+    // The same traffic in the metrics: latency by route kind, never by name or digest, and the bytes sent.
+    const metrics = await metricsRegistry.metrics();
+    expect(metrics).toMatch(
+      /wharf_http_request_duration_seconds_count\{server="registry",method="GET",route="manifest",status="200"\} [1-9]/,
+    );
+    expect(metrics).toMatch(/route="manifest",status="404"/);
+    expect(metrics).not.toContain('team/app');
+    const served = /^wharf_bytes_served_total (\d+)$/m.exec(metrics);
+    expect(Number(served?.[1])).toBeGreaterThanOrEqual(2 * image.size);
   });
 });
