@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomBytes } from 'node:crypto';
-import { randomImage, type WharfProcess } from '@wharf/testing';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { blobsOf, manifestsOf, randomImage, type FixtureManifest, type WharfProcess } from '@wharf/testing';
 import { eventually, startMultiProcess, type WharfDeployment } from './wharf-deployments.js';
 
 const REPOSITORIES = '/pulp/api/v3/repositories/container/container/';
@@ -23,6 +25,37 @@ function sample(exposition: string, name: string, labels: Record<string, string>
     }
   }
   return undefined;
+}
+
+/** A read-only upstream registry serving one image as `name:v1`, recording each request's traceparent. */
+async function serveImage(name: string, image: FixtureManifest) {
+  const items = new Map(
+    [...manifestsOf(image), ...blobsOf(image)].map((item) => [item.digest, item] as const),
+  );
+  const traceparents: (string | undefined)[] = [];
+  const server: Server = createServer((request, response) => {
+    traceparents.push(request.headers.traceparent as string | undefined);
+    const path = request.url ?? '';
+    const reference = path.split('/').at(-1)!;
+    const item = path.includes('/manifests/') && reference === 'v1' ? image : items.get(reference);
+    if (path === '/v2/') response.writeHead(200).end('{}');
+    else if (path.startsWith(`/v2/${name}/tags/list`))
+      response.writeHead(200).end(JSON.stringify({ name, tags: ['v1'] }));
+    else if (item) {
+      response.writeHead(200, {
+        'Content-Type': 'mediaType' in item ? item.mediaType : 'application/octet-stream',
+        'Content-Length': String(item.size),
+        'Docker-Content-Digest': item.digest,
+      });
+      response.end(request.method === 'HEAD' ? undefined : item.bytes);
+    } else response.writeHead(404).end('{"errors":[{"code":"NOT_FOUND","message":"not here"}]}');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    traceparents,
+    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }
 
 /**
@@ -92,6 +125,48 @@ describe('operations: logs, traces and metrics (multi-process)', () => {
       for (const line of lines) expect(() => JSON.parse(line) as unknown, `${p.name}: ${line}`).not.toThrow();
     }
   });
+
+  it("continues a sync request's trace at the upstream registry and counts the bytes synced", async () => {
+    const image = randomImage({ layers: 2, layerSize: 5000 });
+    const upstream = await serveImage('team/app', image);
+    try {
+      const traceId = randomBytes(16).toString('hex');
+      const remote = (await (
+        await post('/pulp/api/v3/remotes/container/container/', {
+          name: 'traced-upstream',
+          url: upstream.url,
+          upstream_name: 'team/app',
+          policy: 'immediate',
+        })
+      ).json()) as { pulp_href: string };
+      const repo = (await (await post(REPOSITORIES, { name: 'synced' })).json()) as { pulp_href: string };
+      const accepted = await post(
+        `${repo.pulp_href}sync/`,
+        { remote: remote.pulp_href },
+        { traceparent: `00-${traceId}-${randomBytes(8).toString('hex')}-01` },
+      );
+      expect(accepted.status).toBe(202);
+      const { task } = (await accepted.json()) as { task: string };
+      const done = await eventually(
+        'the sync task to finish',
+        async () => {
+          const state = (await (await wharf.api(task)).json()) as { state: string };
+          return ['completed', 'failed'].includes(state.state) ? state : undefined;
+        },
+        30_000,
+      );
+      expect(done.state).toBe('completed');
+      // Every request the sync sent upstream belongs to the client's trace.
+      expect(upstream.traceparents.length).toBeGreaterThan(0);
+      for (const traceparent of upstream.traceparents)
+        expect(traceparent).toMatch(new RegExp(`^00-${traceId}-`));
+      const synced = Number(/^wharf_bytes_synced_total (\d+)$/m.exec(await metricsOf('sync'))?.[1]);
+      const bytes = [...manifestsOf(image), ...blobsOf(image)].reduce((sum, item) => sum + item.size, 0);
+      expect(synced).toBeGreaterThanOrEqual(bytes);
+    } finally {
+      await upstream.stop();
+    }
+  }, 60_000);
 
   it('exposes the named metrics on every service after real traffic', async () => {
     await wharf.api('/pulp/api/v3/tasks/?limit=1');
