@@ -19,6 +19,7 @@ import {
   type BusConsumer,
   type BusMessage,
   type CommandConsumerOptions,
+  type ConsumerLagReporter,
   type OutgoingMessage,
   type RequestOptions,
 } from '@wharf/ports';
@@ -64,8 +65,10 @@ export function natsConnectionOptions(options: Pick<NatsBusOptions, 'servers' | 
  * MessageBus on NATS: commands and events are durable in JetStream, requests use core NATS request/reply.
  * See NatsLayout for where each subject lives.
  */
-export class NatsBus extends MessageBus {
+export class NatsBus extends MessageBus implements ConsumerLagReporter {
   private readonly consumers = new Set<BusConsumer>();
+  /** The durable JetStream consumers this bus opened, by the name the lag metric gives them. */
+  private readonly durables = new Map<string, { stream: string; name: string }>();
   private closing: Promise<void> | undefined;
 
   private constructor(
@@ -123,6 +126,7 @@ export class NatsBus extends MessageBus {
     }
     const name = await ensureCommandConsumer(this.jsm, this.layout, subject, ackWaitMs);
     const consumer = await this.js.consumers.get(this.layout.streams.commands, name);
+    this.durables.set(`command:${subject}`, { stream: this.layout.streams.commands, name });
     return this.track(new PullLoop(consumer, concurrency, (msg) => this.deliver(msg, handler)));
   }
 
@@ -144,6 +148,7 @@ export class NatsBus extends MessageBus {
       EVENT_ACK_WAIT_MS,
     );
     const consumer = await this.js.consumers.get(this.layout.streams.events, name);
+    this.durables.set(`subscriber:${subscriber}`, { stream: this.layout.streams.events, name });
     return this.track(new PullLoop(consumer, 1, (msg) => this.deliver(msg, handler)));
   }
 
@@ -184,6 +189,17 @@ export class NatsBus extends MessageBus {
         if (!subscription.isClosed() && !this.nc.isClosed()) await subscription.drain();
       },
     });
+  }
+
+  /** Messages JetStream holds for each durable consumer of this bus that no consumer was handed yet. */
+  async consumerLag(): Promise<ReadonlyMap<string, number>> {
+    const lag = new Map<string, number>();
+    for (const [key, { stream, name }] of this.durables) {
+      if (this.nc.isClosed()) break;
+      const info = await this.jsm.consumers.info(stream, name);
+      lag.set(key, info.num_pending);
+    }
+    return lag;
   }
 
   async ping(): Promise<void> {

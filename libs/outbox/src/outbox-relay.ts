@@ -1,12 +1,14 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { EventStore, EventSubscription, MessageBus, OutgoingMessage, StoredEvent } from '@wharf/ports';
 import { CheckpointWriter } from './checkpoint-writer.js';
-import { toEventEnvelope, type EventEnvelope } from './event-envelope.js';
+import { toEventEnvelope } from './event-envelope.js';
 
 export interface OutboxRelayOptions {
   /** Name of the relay's checkpoint in the event store; one running relay per name. */
   readonly reader: string;
   readonly subjectFor: (event: StoredEvent) => string;
+  /** The message an event becomes; default: its EventEnvelope, with its metadata as headers. */
+  readonly messageFor?: (event: StoredEvent) => OutgoingMessage;
   /** Save the checkpoint after this many published events; default 100. */
   readonly batchSize?: number;
   /** Save the checkpoint no later than this after a publish; default 250 ms. */
@@ -50,7 +52,8 @@ export class OutboxRelay {
 
   constructor(
     private readonly store: EventStore,
-    private readonly bus: MessageBus,
+    // Any publisher will do (the audit service relays to webhooks too); a bus is the usual one.
+    private readonly bus: Pick<MessageBus, 'publishEvent'>,
     private readonly options: OutboxRelayOptions,
   ) {
     this.retryDelayMs = options.retryDelayMs ?? 100;
@@ -99,7 +102,7 @@ export class OutboxRelay {
 
   private async publishUntilAccepted(event: StoredEvent): Promise<void> {
     const subject = this.options.subjectFor(event);
-    const message: OutgoingMessage<EventEnvelope> = {
+    const message: OutgoingMessage = this.options.messageFor?.(event) ?? {
       id: event.id,
       data: toEventEnvelope(event),
       headers: headersFor(event),

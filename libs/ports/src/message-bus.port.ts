@@ -110,3 +110,15 @@ export abstract class MessageBus {
 
   abstract close(): Promise<void>;
 }
+
+/**
+ * Optional capability of a bus adapter that can tell how many messages wait for each durable consumer it
+ * opened (keyed as `command:<subject>` and `subscriber:<name>`), for the consumer-lag metric.
+ */
+export interface ConsumerLagReporter {
+  consumerLag(): Promise<ReadonlyMap<string, number>>;
+}
+
+export function reportsConsumerLag(bus: MessageBus): bus is MessageBus & ConsumerLagReporter {
+  return typeof (bus as Partial<ConsumerLagReporter>).consumerLag === 'function';
+}

@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { context, propagation } from '@opentelemetry/api';
 import type { Dispatcher } from 'undici';
 import type { ConcurrencyLimiter } from './concurrency.limiter.js';
 import type { TokenBucket } from './rate.limiter.js';
@@ -123,12 +124,16 @@ export class HttpTransport {
       await this.options.rateLimit?.take();
       this.options.onRequest?.(request.method, request.kind, url.href);
       const withCredentials = url.origin === request.credentialOrigin;
+      // The trace the sync belongs to continues at the upstream registry (W3C traceparent), when tracing is on.
+      const trace: Record<string, string> = {};
+      propagation.inject(context.active(), trace);
       const { statusCode, headers, body } = await this.options.dispatcher.request({
         origin: url.origin,
         path: `${url.pathname}${url.search}`,
         method: request.method,
         headers: {
           'user-agent': this.options.userAgent,
+          ...trace,
           ...request.headers,
           ...(withCredentials ? request.privateHeaders : undefined),
         },

@@ -9,3 +9,4 @@ export * from './secret-box.js';
 export * from './aggregate-streams.js';
 export * from './unique-names.js';
 export * from './folded-directory.js';
+export * from './observability/index.js';

@@ -10,6 +10,9 @@ import { S3BlobStore } from '@wharf/blob-store-s3';
 import { InMemoryBroker, InMemoryBus } from '@wharf/bus-memory';
 import { NatsBus } from '@wharf/bus-nats';
 import type { Settings } from './settings.js';
+import { TracedMessageBus } from './observability/traced-message-bus.js';
+import { ObservedEventStore } from './observability/observed-event-store.js';
+import { addConsumerLagSource } from './observability/metrics.js';
 
 /** A named liveness check of one dependency, run by /readyz. */
 export interface ReadinessProbe {
@@ -24,6 +27,7 @@ export interface ReadinessProbe {
  */
 export class Infrastructure {
   private bus?: Promise<MessageBus>;
+  private removeLagSource?: () => void;
   private blobs?: BlobStore;
   private readonly eventStores = new Map<string, Promise<EventStore>>();
   private readonly contentIndexes = new Map<string, Promise<ContentIndex>>();
@@ -80,6 +84,7 @@ export class Infrastructure {
     const stores = await Promise.allSettled([...this.eventStores.values(), ...this.contentIndexes.values()]);
     await Promise.allSettled(stores.map((s) => (s.status === 'fulfilled' ? s.value.close() : undefined)));
     await this.blobs?.close();
+    this.removeLagSource?.();
     if (this.bus) await (await this.bus).close();
   }
 
@@ -93,7 +98,9 @@ export class Infrastructure {
           })
         : new InMemoryBus(new InMemoryBroker());
     this.probes.push({ name: `bus:${this.settings.bus}`, check: () => bus.ping() });
-    return bus;
+    const traced = new TracedMessageBus(bus);
+    this.removeLagSource = addConsumerLagSource(() => traced.consumerLag());
+    return traced;
   }
 
   private async openEventStore(owner: string): Promise<EventStore> {
@@ -108,7 +115,7 @@ export class Infrastructure {
       store = new SqliteEventStore({ path: join(this.settings.dataDir, `${owner}.sqlite`) });
     }
     this.probes.push({ name: `event-store:${owner}`, check: () => store.ping() });
-    return store;
+    return new ObservedEventStore(store, owner);
   }
 
   private async openContentIndex(owner: string): Promise<ContentIndex> {

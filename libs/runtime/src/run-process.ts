@@ -1,6 +1,5 @@
 import 'reflect-metadata';
 import {
-  ConsoleLogger,
   type DynamicModule,
   type INestApplication,
   type LoggerService,
@@ -11,6 +10,9 @@ import { NestFactory } from '@nestjs/core';
 import { Infrastructure } from './infrastructure.js';
 import { RuntimeModule } from './runtime.module.js';
 import { loadSettings, SettingsError, type Settings, type SettingsDefaults } from './settings.js';
+import { WharfLogger } from './observability/wharf-logger.js';
+import { registerTraceContext } from './observability/trace-context.js';
+import { observeNestHttp } from './observability/nest-http-observation.js';
 
 export interface ProcessOptions {
   /** Process name, used in logs and bus client names: a service's name, or `wharf` for all-in-one. */
@@ -29,8 +31,9 @@ export async function createProcessApplication(
   name: string,
   settings: Settings,
   modules: (Type | DynamicModule)[],
-  logger: LoggerService | false = new ConsoleLogger(name),
+  logger: LoggerService | false = new WharfLogger(name, settings.logFormat),
 ): Promise<INestApplication> {
+  registerTraceContext();
   const infrastructure = new Infrastructure(settings, name);
 
   @Module({ imports: [RuntimeModule.forRoot(infrastructure), ...modules] })
@@ -39,6 +42,7 @@ export async function createProcessApplication(
   // Body parsing is the gateway's (it answers malformed JSON in Pulp's shape); other services take no bodies.
   const app = await NestFactory.create(ProcessModule, { logger, abortOnError: false, bodyParser: false });
   app.getHttpAdapter().getInstance().disable?.('x-powered-by');
+  observeNestHttp(app);
   return app;
 }
 
@@ -57,7 +61,7 @@ export async function runProcess(options: ProcessOptions): Promise<void> {
     }
     throw error;
   }
-  const logger = new ConsoleLogger(options.name, { json: settings.logFormat === 'json' });
+  const logger = new WharfLogger(options.name, settings.logFormat);
   const app = await createProcessApplication(options.name, settings, options.modules(settings), logger);
   await app.listen(settings.httpPort, process.env.WHARF_HTTP_HOST || '0.0.0.0');
   logger.log(`listening on port ${settings.httpPort}`);

@@ -3,6 +3,7 @@ import {
   Global,
   Inject,
   Injectable,
+  Logger,
   Module,
   OnApplicationBootstrap,
   OnApplicationShutdown,
@@ -12,7 +13,10 @@ import {
 import { BlobStore, ContentIndex, EventStore, MessageBus } from '@wharf/ports';
 import { OutboxRelay } from '@wharf/outbox';
 import { eventSubject } from '@wharf/contracts';
+import { APP_INTERCEPTOR } from '@nestjs/core';
 import { HealthController } from './health.controller.js';
+import { MetricsController } from './observability/metrics.controller.js';
+import { RequestContextInterceptor } from './observability/nest-http-observation.js';
 import { Infrastructure } from './infrastructure.js';
 import { Queries } from './queries.js';
 
@@ -33,8 +37,9 @@ export class RuntimeModule {
   static forRoot(infrastructure: Infrastructure): DynamicModule {
     return {
       module: RuntimeModule,
-      controllers: [HealthController],
+      controllers: [HealthController, MetricsController],
       providers: [
+        { provide: APP_INTERCEPTOR, useClass: RequestContextInterceptor },
         { provide: Infrastructure, useValue: infrastructure },
         { provide: MessageBus, useFactory: () => infrastructure.messageBus() },
         Queries,
@@ -77,6 +82,7 @@ const OUTBOX_OWNER = Symbol('OUTBOX_OWNER');
 /** Publishes what the owning service's event store records, in order, from where it left off. */
 @Injectable()
 class OutboxRunner implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger('outbox');
   private relay?: OutboxRelay;
 
   constructor(
@@ -89,7 +95,7 @@ class OutboxRunner implements OnApplicationBootstrap, OnModuleDestroy {
     this.relay = new OutboxRelay(this.store, this.bus, {
       reader: 'outbox',
       subjectFor: (event) => eventSubject(event.stream, event.type),
-      onError: (error) => console.error(`outbox of ${this.owner}: ${(error as Error).message}`),
+      onError: (error) => this.logger.error(`outbox of ${this.owner}: ${(error as Error).message}`),
     });
     await this.relay.start();
   }

@@ -41,6 +41,8 @@ export interface Settings {
   readonly uploadExpiryMs: number;
   /** WHARF_EXPORT_ROOT: the only directory exports are written under and imports read from; unset disables both. */
   readonly exportRoot: string | undefined;
+  /** Where the audit service delivers every recorded event (CloudEvents, HMAC-signed with `secret`). */
+  readonly auditWebhooks: readonly { readonly url: string; readonly secret: Secret }[];
 }
 
 /** Secrets a process may be told to require; everywhere else they are optional. */
@@ -213,6 +215,34 @@ export function dataDirectory(env: Env): string {
   return isAbsolute(dataDirRaw) ? dataDirRaw : resolve(dataDirRaw);
 }
 
+/** WHARF_AUDIT_WEBHOOKS: URLs separated by commas or spaces, all signed with WHARF_AUDIT_WEBHOOK_SECRET. */
+function auditWebhooks(env: Env): Settings['auditWebhooks'] {
+  const urls = (env.WHARF_AUDIT_WEBHOOKS ?? '').split(/[\s,]+/).filter(Boolean);
+  if (urls.length === 0) return [];
+  for (const value of urls) {
+    let parsed: URL;
+    try {
+      parsed = new URL(value);
+    } catch {
+      throw new SettingsError('WHARF_AUDIT_WEBHOOKS', `'${value}' is not a URL`);
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+      throw new SettingsError('WHARF_AUDIT_WEBHOOKS', `'${value}' must use http: or https:`);
+    }
+    if (parsed.username || parsed.password) {
+      throw new SettingsError('WHARF_AUDIT_WEBHOOKS', 'URLs must not carry credentials');
+    }
+  }
+  const secret = env.WHARF_AUDIT_WEBHOOK_SECRET;
+  if (!secret) {
+    throw new SettingsError(
+      'WHARF_AUDIT_WEBHOOK_SECRET',
+      'is required with WHARF_AUDIT_WEBHOOKS: receivers verify the HMAC-SHA256 signature with it',
+    );
+  }
+  return urls.map((url) => ({ url, secret: new Secret(secret) }));
+}
+
 export function loadSettings(env: Env, defaults: SettingsDefaults): Settings {
   const dataDir = dataDirectory(env);
   const bus = oneOf(env, 'WHARF_BUS', ['memory', 'nats'] as const, defaults.bus);
@@ -245,7 +275,8 @@ export function loadSettings(env: Env, defaults: SettingsDefaults): Settings {
         : undefined,
     httpPort: port(env, defaults.httpPortVariable, defaults.httpPort),
     registryPort: port(env, 'WHARF_REGISTRY_PORT', 24816),
-    logFormat: oneOf(env, 'WHARF_LOG_FORMAT', ['json', 'text'] as const, 'text'),
+    // A process on NATS is one of several services whose logs a collector gathers; alone, a person reads them.
+    logFormat: oneOf(env, 'WHARF_LOG_FORMAT', ['json', 'text'] as const, bus === 'nats' ? 'json' : 'text'),
     adminUsername: adminUsername(env),
     adminPassword: secret(env, 'WHARF_ADMIN_PASSWORD', defaults),
     secretKey: secretKey(env, defaults),
@@ -256,5 +287,6 @@ export function loadSettings(env: Env, defaults: SettingsDefaults): Settings {
       DEFAULT_UPLOAD_EXPIRY_HOURS,
     ),
     exportRoot: env.WHARF_EXPORT_ROOT ? resolve(env.WHARF_EXPORT_ROOT) : undefined,
+    auditWebhooks: auditWebhooks(env),
   };
 }

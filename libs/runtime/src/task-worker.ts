@@ -8,8 +8,11 @@ import {
 } from '@nestjs/common';
 import { BusConsumer, MessageBus, type BusMessage } from '@wharf/ports';
 import { runTaskSubject, type ProgressReport, type RunTaskCommand, type TaskReport } from '@wharf/contracts';
+import { context, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import { Infrastructure } from './infrastructure.js';
 import { Queries } from './queries.js';
+import { runInContext, withOperation } from './observability/operation-context.js';
+import { taskDuration, tasksFinished, tasksRunning } from './observability/metrics.js';
 
 /** What a task handler gets: its arguments and a way to report progress. */
 export interface TaskContext<P = unknown> {
@@ -94,20 +97,40 @@ export class TaskWorker implements OnApplicationBootstrap, OnModuleDestroy {
         );
       });
     }, this.ackWaitMs / HEARTBEATS_PER_ACK_WAIT);
+    // The command carries the dispatching request's trace and actor (see TasksService); the task id joins them
+    // so every log line, query and event of the task names it.
+    const { taskId, name } = message.data;
+    const span = trace.getTracer('wharf').startSpan(`task ${name}`, {
+      kind: SpanKind.CONSUMER,
+      attributes: { 'wharf.task.id': taskId, 'wharf.task.name': name },
+    });
+    const stop = taskDuration.startTimer({ name });
+    tasksRunning.inc({ name });
+    let state: string | undefined;
     try {
-      await this.run(message.data);
+      const active = withOperation({ taskId }, trace.setSpan(context.active(), span));
+      state = await runInContext(active, () => this.run(message.data));
     } finally {
       clearInterval(heartbeat);
+      tasksRunning.dec({ name });
+      // A task this worker skipped (already finished elsewhere) or could not report on is not counted.
+      if (state) {
+        stop({ state });
+        tasksFinished.inc({ name, state });
+      }
+      if (state === 'failed') span.setStatus({ code: SpanStatusCode.ERROR });
+      span.end();
     }
   }
 
-  private async run(command: RunTaskCommand): Promise<void> {
+  /** Runs the task and reports its outcome; the final state, or undefined when the worker skipped it. */
+  private async run(command: RunTaskCommand): Promise<string | undefined> {
     const { taskId } = command;
     const start = await this.report({ taskId, kind: 'started' });
     if (!start.proceed) return;
     if (start.cancelRequested) {
       await this.report({ taskId, kind: 'canceled' });
-      return;
+      return 'canceled';
     }
     const handler = this.handlers.get(command.name);
     if (!handler) {
@@ -116,7 +139,7 @@ export class TaskWorker implements OnApplicationBootstrap, OnModuleDestroy {
         kind: 'failed',
         description: `this worker cannot run tasks named ${command.name}`,
       });
-      return;
+      return 'failed';
     }
     let outcome: TaskOutcome | void;
     try {
@@ -131,12 +154,12 @@ export class TaskWorker implements OnApplicationBootstrap, OnModuleDestroy {
     } catch (error) {
       if (error instanceof TaskCanceledError) {
         await this.report({ taskId, kind: 'canceled' });
-        return;
+        return 'canceled';
       }
       const description = error instanceof Error ? error.message : String(error);
       this.logger.warn(`task ${taskId} (${command.name}) failed: ${description}`);
       await this.report({ taskId, kind: 'failed', description });
-      return;
+      return 'failed';
     }
     await this.report({
       taskId,
@@ -144,6 +167,7 @@ export class TaskWorker implements OnApplicationBootstrap, OnModuleDestroy {
       createdResources: [...(outcome?.createdResources ?? [])],
       result: outcome?.result ?? null,
     });
+    return 'completed';
   }
 }
 

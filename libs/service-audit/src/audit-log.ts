@@ -1,8 +1,10 @@
-import { EventStore, WrongExpectedVersionError } from '@wharf/ports';
+import { EventStore, WrongExpectedVersionError, type StoredEvent } from '@wharf/ports';
 import type { AuditRecord, ListAuditRecordsRequest, Page } from '@wharf/contracts';
 import type { EventEnvelope } from '@wharf/outbox';
+import { auditFacetsOf } from './audit-facets.js';
 
-const RECORD_STREAM_PREFIX = 'audit-';
+export const RECORD_STREAM_PREFIX = 'audit-';
+export const RECORD_EVENT_TYPE = 'EventAudited';
 
 /**
  * The audit log, kept in the audit service's own event store: one stream per recorded event, named by that
@@ -21,12 +23,13 @@ export class AuditLog {
       occurredAt: event.recordedAt,
       recordedAt: recordedAt.toISOString(),
       actor: event.metadata?.actor ?? null,
+      ...auditFacetsOf(event),
       data: event.data,
     };
     try {
       await this.store.append(
         `${RECORD_STREAM_PREFIX}${event.id}`,
-        [{ id: event.id, type: 'EventAudited', data: record }],
+        [{ id: event.id, type: RECORD_EVENT_TYPE, data: record }],
         0,
       );
       return true;
@@ -36,7 +39,10 @@ export class AuditLog {
     }
   }
 
-  /** Records in the order they were recorded, filtered. Scans the log; an indexed read model comes with audit filters. */
+  /**
+   * Records in the order they were recorded, filtered. Scans the log: cheap while audit logs are modest, and
+   * the price of keeping records in the event store every adapter already provides (see ADR 15).
+   */
   async list(request: ListAuditRecordsRequest): Promise<Page<AuditRecord>> {
     const matches: AuditRecord[] = [];
     let count = 0;
@@ -45,14 +51,31 @@ export class AuditLog {
       if (batch.length === 0) break;
       after = batch[batch.length - 1]!.globalPosition;
       for (const event of batch) {
-        if (!event.stream.startsWith(RECORD_STREAM_PREFIX)) continue;
-        const record = event.data as AuditRecord;
-        if (request.type && record.type !== request.type) continue;
-        if (request.stream && record.stream !== request.stream) continue;
+        const record = auditRecordOf(event);
+        if (!record || !isWanted(record, request)) continue;
         if (count >= request.offset && matches.length < request.limit) matches.push(record);
         count++;
       }
     }
     return { count, results: matches };
   }
+}
+
+/** The record a stored event of the audit store holds; undefined for anything else kept there. */
+export function auditRecordOf(event: StoredEvent): AuditRecord | undefined {
+  if (!event.stream.startsWith(RECORD_STREAM_PREFIX) || event.type !== RECORD_EVENT_TYPE) return undefined;
+  return event.data as AuditRecord;
+}
+
+function isWanted(record: AuditRecord, request: ListAuditRecordsRequest): boolean {
+  // Records written before facets existed have none; they are read from the event as it was stored.
+  const facets = record.repository === undefined ? auditFacetsOf(record) : record;
+  return (
+    (request.type === undefined || record.type === request.type) &&
+    (request.stream === undefined || record.stream === request.stream) &&
+    (request.actor === undefined || record.actor === request.actor) &&
+    (request.repository === undefined || facets.repository === request.repository) &&
+    (request.after === undefined || Date.parse(record.occurredAt) >= Date.parse(request.after)) &&
+    (request.before === undefined || Date.parse(record.occurredAt) < Date.parse(request.before))
+  );
 }

@@ -17,6 +17,7 @@ import { BlobResponseWriter } from './registry/blob-response.writer.js';
 import { RegistryAccess } from './registry/registry-access.guard.js';
 import { RegistryPushHandler } from './registry/registry-push.handler.js';
 import { RegistryUploadSweeper } from './registry/registry-upload.sweeper.js';
+import { RegistryAccessLog } from './registry/registry-access.log.js';
 import { RegistryHandler } from './registry/registry.handler.js';
 import { RegistryServer } from './registry/registry.server.js';
 import { ServedContent } from './registry/served-content.reader.js';
@@ -58,6 +59,7 @@ import { OciLayoutService } from './replication/oci-layout.service.js';
     RegistryUploadSweeper,
     OnDemandBlobs,
     BlobResponseWriter,
+    RegistryAccessLog,
     RegistryHandler,
     RegistryServer,
     ReplicationTargetDirectory,

@@ -1,1 +1,2 @@
 export * from './distribution.module.js';
+export * from './registry/registry-access.log.js';

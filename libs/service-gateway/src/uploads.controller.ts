@@ -18,7 +18,7 @@ import {
 import type { Request } from 'express';
 import { IsInt, IsString, Min } from 'class-validator';
 import type { BlobStore } from '@wharf/ports';
-import { Infrastructure, Queries } from '@wharf/runtime';
+import { Infrastructure, Queries, bytesUploaded } from '@wharf/runtime';
 import {
   UPLOAD_TASKS,
   UPLOAD_WORKER,
@@ -102,6 +102,7 @@ export class MeasuredBody {
     for await (const chunk of this.source) {
       this.hash.update(chunk);
       this.size += chunk.length;
+      bytesUploaded.inc(chunk.length);
       yield chunk;
     }
   }

@@ -1,5 +1,5 @@
 import { BlobStore } from '@wharf/ports';
-import type { Queries } from '@wharf/runtime';
+import { bytesSynced, type Queries } from '@wharf/runtime';
 import { parseManifest, type BlobReference, type ParsedManifest } from '@wharf/oci';
 import type { OnDemandSource, PlatformFilter } from '@wharf/contracts';
 import type { RegistryClient } from '@wharf/registry-client';
@@ -69,6 +69,7 @@ export class UpstreamContentImporter {
     await forEachConcurrently(parsed.blobs, concurrency, (blob) =>
       this.importBlob(blob, blob.digest !== config && this.upstream.onDemand !== undefined),
     );
+    bytesSynced.inc(fetched.bytes.length);
     await this.queries.ask('content.manifest.record', {
       bytes: fetched.bytes.toString('base64'),
       mediaType: fetched.mediaType,
@@ -156,6 +157,7 @@ export class UpstreamContentImporter {
     download.on('error', () => undefined);
     try {
       const { size } = await this.blobs.put(download, digest);
+      bytesSynced.inc(size);
       this.progress.advance('bytes', size);
       return size;
     } catch (error) {

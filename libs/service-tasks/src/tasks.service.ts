@@ -18,6 +18,8 @@ import {
   type Task,
   type TaskCommand,
 } from '@wharf/domain-task';
+import { contextFromHeaders, runDetached, runInContext } from '@wharf/runtime';
+import { ROOT_CONTEXT } from '@opentelemetry/api';
 import { TASK_STREAM_PREFIX, TaskBoard, toTaskView } from './task-board.projection.js';
 
 const MAX_ATTEMPTS = 10;
@@ -111,29 +113,42 @@ export class TasksService implements OnApplicationBootstrap, OnModuleDestroy {
   private schedule(): void {
     if (this.rescheduleRequested) return;
     this.rescheduleRequested = true;
+    // A pass serves every waiting task, not the request that happened to wake it: it runs in no operation.
     this.scheduling = this.scheduling
-      .then(async () => {
-        this.rescheduleRequested = false;
-        const unfinished = this.board.unfinished();
-        for (const [index, task] of unfinished.entries()) {
-          if (task.dispatched || task.state !== 'waiting') continue;
-          if (!isUnblocked(task, unfinished.slice(0, index))) continue;
-          const dispatched = await this.execute(task.taskId, {
-            type: 'DispatchTask',
-            at: new Date().toISOString(),
-          });
-          if (dispatched.dispatched) await this.sendRun(dispatched);
-        }
-      })
+      .then(() => runDetached(() => this.schedulePass()))
       .catch((error: unknown) => {
         // The next change (a new task, a finished one, a restart) schedules again.
         this.logger.error(`scheduling failed: ${(error as Error).message}`);
       });
   }
 
+  private async schedulePass(): Promise<void> {
+    this.rescheduleRequested = false;
+    const unfinished = this.board.unfinished();
+    for (const [index, task] of unfinished.entries()) {
+      if (task.dispatched || task.state !== 'waiting') continue;
+      if (!isUnblocked(task, unfinished.slice(0, index))) continue;
+      const dispatched = await this.execute(task.taskId, {
+        type: 'DispatchTask',
+        at: new Date().toISOString(),
+      });
+      if (dispatched.dispatched) await this.sendRun(dispatched);
+    }
+  }
+
+  /**
+   * Sends the task to its worker in the context of the request that created it (trace, actor, request id, kept
+   * in the metadata of the task's first event), so the work it does is traced and attributed to that request.
+   */
   private async sendRun(task: Task): Promise<void> {
     const command: RunTaskCommand = { taskId: task.taskId, name: task.name, payload: task.payload };
-    await this.bus.sendCommand(runTaskSubject(task.worker), { id: `run-${task.taskId}`, data: command });
+    let created: Readonly<Record<string, string>> = {};
+    for await (const event of this.store.readStream(TASK_STREAM_PREFIX + task.taskId, { limit: 1 })) {
+      created = event.metadata ?? {};
+    }
+    await runInContext(contextFromHeaders({ ...created, taskId: task.taskId }, ROOT_CONTEXT), () =>
+      this.bus.sendCommand(runTaskSubject(task.worker), { id: `run-${task.taskId}`, data: command }),
+    );
   }
 
   /** Decide on the task's current state and append; on a concurrent append, decide again. */

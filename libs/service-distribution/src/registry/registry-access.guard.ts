@@ -30,9 +30,11 @@ export interface TokenResponse {
 export class RegistryAccess {
   private readonly tokens: RegistryTokens;
   private readonly admin?: { readonly username: Buffer; readonly password: Buffer };
+  private readonly adminUsername: string;
 
   constructor(infrastructure: Infrastructure) {
     const { secretKey, adminUsername, adminPassword } = infrastructure.settings;
+    this.adminUsername = adminUsername;
     const root = secretKey && decodeSecretKey(secretKey.reveal());
     // A key of its own, so that a token is no use as anything else sealed under WHARF_SECRET_KEY.
     const key = root
@@ -100,6 +102,13 @@ export class RegistryAccess {
       expiresAt: Math.floor(now.getTime() / 1000) + TOKEN_LIFETIME_SECONDS,
     });
     return { token, access_token: token, expires_in: TOKEN_LIFETIME_SECONDS, issued_at: now.toISOString() };
+  }
+
+  /** Who the client is, for the audit log: `admin` (Basic or its token), a token's subject, or `anonymous`. */
+  clientOf(request: IncomingMessage, now: Date): string {
+    const grant = this.grantOf(request, now);
+    if (grant === 'admin') return this.adminUsername;
+    return grant?.subject === 'admin' ? this.adminUsername : 'anonymous';
   }
 
   /** What the request's credentials allow: everything (the admin's Basic), a token's grant, or nothing. */

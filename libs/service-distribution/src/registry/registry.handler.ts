@@ -4,6 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import { Injectable, Logger } from '@nestjs/common';
 import { BlobNotFoundError, BlobStore, RangeNotSatisfiableError, type ByteRange } from '@wharf/ports';
 import { manifestBytesDigest } from '@wharf/contracts';
+import { bytesServed, setHttpRoute } from '@wharf/runtime';
 import { MediaType } from '@wharf/oci';
 import { BlobResponseWriter } from './blob-response.writer.js';
 import { parseByteRange } from './byte-range.parser.js';
@@ -13,6 +14,7 @@ import { blobUnknown, manifestUnknown, RegistryError } from './registry.errors.j
 import { OnDemandBlobs } from './on-demand.blobs.js';
 import { RegistryAccess } from './registry-access.guard.js';
 import { RegistryPushHandler } from './registry-push.handler.js';
+import { RegistryAccessLog } from './registry-access.log.js';
 import {
   ServedContent,
   type NamePage,
@@ -41,6 +43,7 @@ export class RegistryHandler {
     private readonly pushes: RegistryPushHandler,
     private readonly onDemand: OnDemandBlobs,
     private readonly blobBodies: BlobResponseWriter,
+    private readonly accessLog: RegistryAccessLog,
   ) {}
 
   async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -50,6 +53,7 @@ export class RegistryHandler {
       const route = parseRegistryPath(url.pathname);
       // The spec has no code for a path outside the API; distribution answers 404 there too.
       if (!route) throw new RegistryError('UNSUPPORTED', `no such endpoint: ${url.pathname}`, {}, 404);
+      setHttpRoute(response, route.kind);
       const method = request.method ?? '';
       this.pushes.assertAllowed(route, method);
       if (this.pushes.isPush(route, method))
@@ -151,6 +155,17 @@ export class RegistryHandler {
     const body = await this.openBlob(bytesDigest, () => manifestUnknown(name, manifest.unit.digest));
     response.writeHead(200);
     await pipeline(body, response);
+    bytesServed.inc(size);
+    await this.accessLog.manifestPulled(
+      {
+        repository: name,
+        digest: manifest.unit.digest,
+        tag: reference.kind === 'tag' ? reference.tag : null,
+        mediaType: manifest.mediaType,
+        client: this.access.clientOf(request, new Date()),
+      },
+      new Date(),
+    );
   }
 
   private findManifest(served: ServedVersion, reference: ManifestReference): Promise<ServedManifest> {
@@ -194,6 +209,7 @@ export class RegistryHandler {
           )
         : await this.openBlob(digest, () => blobUnknown(name, digest), range);
     await this.blobBodies.stream(response, status, body);
+    bytesServed.inc(range ? range.end - range.start + 1 : size);
   }
 
   private async referrers(
@@ -239,9 +255,11 @@ export class RegistryHandler {
       response.destroy();
       return;
     }
-    // Headers set for the success response (digest, length, type) do not describe an error body.
+    // Headers set for the success response (digest, length, type) do not describe an error body; the API
+    // version and the request id describe the exchange.
     for (const header of response.getHeaderNames()) {
-      if (header !== 'docker-distribution-api-version') response.removeHeader(header);
+      if (header !== 'docker-distribution-api-version' && header !== 'x-request-id')
+        response.removeHeader(header);
     }
     if (error instanceof RegistryError) {
       for (const [header, value] of Object.entries(error.headers)) response.setHeader(header, value);

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { Infrastructure } from '@wharf/runtime';
+import { Infrastructure, observeHttpExchange } from '@wharf/runtime';
 import { RegistryHandler } from './registry.handler.js';
 
 /**
@@ -28,7 +28,9 @@ export class RegistryServer implements OnApplicationBootstrap, OnModuleDestroy {
 
   async onApplicationBootstrap(): Promise<void> {
     const port = this.infrastructure.settings.registryPort;
-    const server = createServer((request, response) => void this.handler.handle(request, response));
+    const server = createServer((request, response) =>
+      observeHttpExchange('registry', request, response, () => void this.handler.handle(request, response)),
+    );
     await new Promise<void>((resolve, reject) => {
       const refused = (error: Error) =>
         reject(

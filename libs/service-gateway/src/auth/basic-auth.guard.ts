@@ -1,5 +1,6 @@
 import { CanActivate, ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/common';
 import type { Request, Response } from 'express';
+import { setRequestActor } from '@wharf/runtime';
 import { isPulpApiPath, routePaths } from '../openapi/route-metadata.js';
 import { AdminCredentials } from './admin-credentials.js';
 import { parseBasicAuthorization, type BasicAuthorization } from './basic-authorization.js';
@@ -23,10 +24,13 @@ export class BasicAuthGuard implements CanActivate {
       return true;
     }
     const http = context.switchToHttp();
-    const problem = this.problemWith(
-      parseBasicAuthorization(http.getRequest<Request>().header('authorization')),
-    );
-    if (problem === undefined) return true;
+    const authorization = parseBasicAuthorization(http.getRequest<Request>().header('authorization'));
+    const problem = this.problemWith(authorization);
+    if (problem === undefined) {
+      // The events this request causes, in any service, name who made it (the audit log's "who").
+      if (authorization.kind === 'credentials') setRequestActor(http.getRequest(), authorization.username);
+      return true;
+    }
     http.getResponse<Response>().setHeader('WWW-Authenticate', AUTHENTICATE_HEADER);
     throw new UnauthorizedException(problem);
   }

@@ -184,7 +184,20 @@ export const PULP_SCHEMAS = {
   AuditRecordResponse: {
     type: 'object',
     description: 'An event the audit service recorded.',
-    required: ['event_id', 'event_type', 'stream', 'occurred_at', 'recorded_at', 'actor', 'data'],
+    required: [
+      'event_id',
+      'event_type',
+      'stream',
+      'occurred_at',
+      'recorded_at',
+      'actor',
+      'repository',
+      'version',
+      'digest',
+      'tag',
+      'remote',
+      'data',
+    ],
     properties: {
       event_id: { type: 'string', readOnly: true, description: 'Id of the event; unique.' },
       event_type: {
@@ -195,7 +208,38 @@ export const PULP_SCHEMAS = {
       stream: { type: 'string', readOnly: true, description: 'The event stream it belongs to.' },
       occurred_at: timestamp('When it happened.'),
       recorded_at: timestamp('When the audit service recorded it.'),
-      actor: { type: 'string', nullable: true, readOnly: true, description: 'Who caused it, when known.' },
+      actor: {
+        type: 'string',
+        nullable: true,
+        readOnly: true,
+        description: 'The API user or registry client whose request caused it; null for Wharf’s own work.',
+      },
+      repository: {
+        type: 'string',
+        nullable: true,
+        readOnly: true,
+        description:
+          'The repository it concerns: a repository href, or the registry repository name of a pull or push.',
+      },
+      version: {
+        type: 'integer',
+        nullable: true,
+        readOnly: true,
+        description: 'The repository version it concerns.',
+      },
+      digest: {
+        type: 'string',
+        nullable: true,
+        readOnly: true,
+        description: 'The content digest it concerns.',
+      },
+      tag: { type: 'string', nullable: true, readOnly: true, description: 'The tag it concerns.' },
+      remote: {
+        type: 'string',
+        nullable: true,
+        readOnly: true,
+        description: 'Id of the remote it concerns.',
+      },
       data: { type: 'object', additionalProperties: {}, readOnly: true, description: 'The event payload.' },
     },
   },
