@@ -12,6 +12,7 @@ import {
   requireBinary,
   startDockerRegistry,
   startRegistryFront,
+  TEST_ADMIN_PASSWORD,
   type StartedDockerRegistry,
   type StartedRegistryFront,
 } from '@wharf/testing';
@@ -164,19 +165,33 @@ describe.each([
     expect(bodies.join('\n')).not.toContain(destination.password);
   });
 
-  it('fails a push to a Wharf registry (pull only until registry push lands) naming the target and cause', async () => {
+  it('pushes a repository to another Wharf registry, which then serves the same digests', async () => {
     const target = await call('POST', TARGETS, {
       name: 'another-wharf',
       url: wharf.registryUrl,
-      path: 'edge/app',
+      path: 'edge/mirror',
+      username: 'admin',
+      password: TEST_ADMIN_PASSWORD,
       repository: repository.pulp_href,
     });
-    expect(target.status).toBe(201);
+    expect(target.status, JSON.stringify(target.json)).toBe(201);
     const pushed = await settled(await call('POST', `${target.json.pulp_href}replicate/`, {}));
-    expect(pushed.state).toBe('failed');
-    expect(pushed.error?.description).toMatch(
-      /target another-wharf .* failed: POST blob upload .* 40[45] UNSUPPORTED/,
-    );
+    expect(pushed.state, pushed.error?.description).toBe('completed');
+    for (const [tag, image] of [
+      ['v1', app],
+      ['multi', multi],
+    ] as const) {
+      const { stdout } = await run(skopeo, [
+        'inspect',
+        '--raw',
+        '--tls-verify=false',
+        '--creds',
+        `admin:${TEST_ADMIN_PASSWORD}`,
+        `docker://${new URL(wharf.registryUrl).host}/edge/mirror:${tag}`,
+      ]);
+      expect(sha256(stdout)).toBe(image.digest);
+    }
+    expect(bodies.join('\n')).not.toContain(TEST_ADMIN_PASSWORD);
   });
 
   it('changes a target with PATCH, lists it by name and deletes it', async () => {

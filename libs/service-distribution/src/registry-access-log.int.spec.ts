@@ -150,4 +150,26 @@ describe('the registry records manifest pulls for the audit log', () => {
     const served = /^wharf_bytes_served_total (\d+)$/m.exec(metrics);
     expect(Number(served?.[1])).toBeGreaterThanOrEqual(2 * image.size);
   });
+
+  it('records who pushed which manifest under which tag', async () => {
+    const basic = `Basic ${Buffer.from(`admin:${ADMIN_PASSWORD}`).toString('base64')}`;
+    const [manifest] = manifestsOf(image).filter((item) => item.digest === image.digest);
+    const pushed = await fetch(`${registry}/v2/team/app/manifests/v2`, {
+      method: 'PUT',
+      headers: { 'Content-Type': manifest!.mediaType, Authorization: basic },
+      body: Buffer.from(manifest!.bytes),
+    });
+    expect(pushed.status).toBe(201);
+    for (let i = 0; i < 250; i++) {
+      const page = await queries.ask('audit.record.list', { type: 'ManifestPushed', offset: 0, limit: 10 });
+      if (page.count > 0) {
+        expect(
+          page.results.map(({ actor, repository, digest, tag }) => ({ actor, repository, digest, tag })),
+        ).toEqual([{ actor: 'admin', repository: 'team/app', digest: image.digest, tag: 'v2' }]);
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new Error('the push was not recorded');
+  });
 });

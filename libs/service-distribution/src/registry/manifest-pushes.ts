@@ -10,6 +10,7 @@ import { blobUnknown, manifestUnknown, RegistryError } from './registry.errors.j
 /** What a manifest push stored. */
 export interface PushedManifest {
   readonly digest: string;
+  readonly mediaType: string;
   readonly subject?: string;
 }
 
@@ -52,7 +53,11 @@ export class ManifestPushes {
     });
     const key: UnitKey = reference.kind === 'tag' ? tagKey(reference.tag, unit.digest) : unit.key;
     await this.queries.ask('content.version.add', { repositoryId, units: [key] });
-    return { digest: unit.digest, ...(parsed.subject && { subject: parsed.subject.digest }) };
+    return {
+      digest: unit.digest,
+      mediaType: parsed.mediaType,
+      ...(parsed.subject && { subject: parsed.subject.digest }),
+    };
   }
 
   /** Removes a manifest (by digest, with its tags and the blobs nothing else needs) or a tag: one version. */

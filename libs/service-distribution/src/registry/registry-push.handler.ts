@@ -4,6 +4,7 @@ import { NotFoundError } from '@wharf/contracts';
 import { isDigest, MAX_MANIFEST_BYTES } from '@wharf/oci';
 import { BlobUploads, uploadLocation, uploadRange, type ChunkRange } from './blob-uploads.js';
 import { ManifestPushes } from './manifest-pushes.js';
+import { RegistryAccessLog } from './registry-access.log.js';
 import type { RegistryRoute } from './registry-route.parser.js';
 import { RegistryError } from './registry.errors.js';
 import { RegistryAccess } from './registry-access.guard.js';
@@ -37,6 +38,7 @@ export class RegistryPushHandler {
     private readonly manifests: ManifestPushes,
     private readonly access: RegistryAccess,
     private readonly content: ServedContent,
+    private readonly accessLog: RegistryAccessLog,
   ) {}
 
   /** Whether `method` on this endpoint is a push operation (so push rights apply). */
@@ -175,6 +177,16 @@ export class RegistryPushHandler {
     if (pushed.subject !== undefined) response.setHeader('OCI-Subject', pushed.subject);
     response.setHeader('Content-Length', 0);
     response.writeHead(201).end();
+    await this.accessLog.manifestPushed(
+      {
+        repository: route.name,
+        digest: pushed.digest,
+        tag: route.reference.kind === 'tag' ? route.reference.tag : null,
+        mediaType: pushed.mediaType,
+        client: this.access.clientOf(request, new Date()),
+      },
+      new Date(),
+    );
   }
 }
 
