@@ -11,8 +11,9 @@ import { loadSettings, type SecretVariable, type SettingsDefaults } from '@wharf
 import { type KubeObject, readYamlObjects, render, validateAgainstSchema } from './manifests.js';
 
 const OVERLAYS = ['deploy/overlays/dev', 'deploy/overlays/production'];
+// Every app but the all-in-one process and the command line (a client people run, not a service).
 const SERVICES = readdirSync('apps').filter(
-  (app) => app !== 'wharf' && existsSync(join('apps', app, 'src', 'main.ts')),
+  (app) => app !== 'wharf' && app !== 'cli' && existsSync(join('apps', app, 'src', 'main.ts')),
 );
 // The Secret production brings itself (docs/operations.md); dev generates one under the same name.
 const EXTERNAL_SECRET = 'wharf-secrets';

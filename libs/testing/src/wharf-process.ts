@@ -42,6 +42,13 @@ export async function startWharfProcess(
   if (!existsSync(main))
     throw new Error(`${main} is missing: run \`npm run build\` before the end-to-end tests`);
   const port = await freePort();
+  // A registry asked to take "any port" would race the HTTP port chosen here (the kernel may hand the same
+  // just-released port to both), so it gets a free port of its own, different from the HTTP one.
+  if (env.WHARF_REGISTRY_PORT === '0') {
+    let registryPort = await freePort();
+    while (registryPort === port) registryPort = await freePort();
+    env = { ...env, WHARF_REGISTRY_PORT: String(registryPort) };
+  }
   const portVariable =
     options.portVariable ?? (app === 'gateway' || app === 'wharf' ? 'WHARF_API_PORT' : 'WHARF_HTTP_PORT');
   let output = '';
