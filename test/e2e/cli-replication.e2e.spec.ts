@@ -1,0 +1,262 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import {
+  ociLayoutEntries,
+  randomImage,
+  requireBinary,
+  startDockerRegistry,
+  writeOciLayout,
+  type StartedDockerRegistry,
+} from '@wharf/testing';
+import { eventually, startAllInOne, type WharfDeployment } from './wharf-deployments.js';
+import { cliFor, type Cli } from './cli-runner.js';
+
+const run = promisify(execFile);
+const sha256 = (text: string) => `sha256:${createHash('sha256').update(text).digest('hex')}`;
+
+interface Tag {
+  name: string;
+  tagged_manifest: string;
+}
+interface Target {
+  pulp_href: string;
+  name: string;
+  mirror: boolean;
+  repository: string | null;
+  hidden_fields: { name: string; is_set: boolean }[];
+}
+interface Task {
+  state: string;
+  created_resources: string[];
+  result: Record<string, unknown> | null;
+}
+interface AuditRecord {
+  event_type: string;
+  actor: string | null;
+  repository: string | null;
+}
+
+/**
+ * The `wharf` binary against an all-in-one Wharf with an export root: a docker-archive skopeo made goes in by
+ * `repository import-tarball`, is pushed to a Debian docker-registry (htpasswd) by `replicate`, and goes out
+ * and back in by `repository export` / `repository import`; `audit list` filters what was recorded.
+ */
+describe('wharf CLI: tarball import, replication, export and audit', () => {
+  let wharf: WharfDeployment;
+  let destination: StartedDockerRegistry;
+  let cli: Cli;
+  let dir: string;
+  let exportRoot: string;
+  let archive: string;
+  const skopeo = requireBinary('skopeo', 'skopeo');
+  const image = randomImage({ layers: 3, layerSize: 700_000 });
+
+  const tagsOf = async (repository: string) =>
+    Object.fromEntries(
+      (await cli.json<Tag[]>(['content', 'tags', '--repository', repository])).map((t) => [
+        t.name,
+        t.tagged_manifest,
+      ]),
+    );
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'wharf-cli-replication-'));
+    exportRoot = mkdtempSync(join(tmpdir(), 'wharf-cli-exports-'));
+    writeOciLayout(join(dir, 'layout'), ociLayoutEntries([{ manifest: image, refName: 'v1' }]));
+    archive = join(dir, 'docker.tar');
+    await run(skopeo, [
+      'copy',
+      `oci:${join(dir, 'layout')}:v1`,
+      `docker-archive:${archive}:example/app:1.0`,
+      '--additional-tag',
+      'example/app:latest',
+    ]);
+    [wharf, destination] = await Promise.all([
+      startAllInOne({ WHARF_EXPORT_ROOT: exportRoot }),
+      startDockerRegistry({ auth: 'htpasswd' }),
+    ]);
+    cli = cliFor(wharf.apiUrl);
+  }, 120_000);
+
+  afterAll(async () => {
+    cli?.cleanup();
+    await Promise.all([wharf?.stop(), destination?.stop()]);
+    for (const path of [dir, exportRoot]) if (path) rmSync(path, { recursive: true, force: true });
+  });
+
+  it('imports a docker-archive skopeo made, in chunks with a progress bar, as one version with its tags', async () => {
+    await cli.json(['repository', 'create', 'app']);
+    expect(statSync(archive).size).toBeGreaterThan(2 * 1024 * 1024);
+    const imported = await cli.runInTerminal([
+      'repository',
+      'import-tarball',
+      'app',
+      archive,
+      '--chunk-size',
+      '1MiB',
+    ]);
+    expect(imported.code, imported.stdout).toBe(0);
+    expect(imported.stdout).toMatch(/\r\[#{30}\] 100% Uploading /);
+    expect(imported.stdout).toMatch(
+      /Import completed in \d+\.\ds: created .*\/pulp\/api\/v3\/repositories\/.*\/versions\/1\//,
+    );
+    const tags = await tagsOf('app');
+    expect(Object.keys(tags).sort()).toEqual(['1.0', 'latest']);
+    expect(tags['latest']).toBe(tags['1.0']);
+    // Nothing is left half-done: the upload became the archive's artifact and is gone.
+    expect(await cli.json(['upload', 'list'])).toEqual([]);
+
+    const notTar = join(dir, 'layout', 'index.json');
+    const refused = await cli.run(['repository', 'import-tarball', 'app', notTar]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/failed/);
+    expect(Object.keys(await tagsOf('app')).sort()).toEqual(['1.0', 'latest']);
+  }, 120_000);
+
+  it('manages a replication target and replicates with a progress bar, then with --no-wait', async () => {
+    const created = await cli.json<Target>([
+      'replication-target',
+      'create',
+      'edge',
+      '--registry-url',
+      destination.url,
+      '--path',
+      'team/app',
+      '--repository',
+      'app',
+      '--registry-username',
+      destination.username,
+      '--registry-password',
+      destination.password,
+    ]);
+    expect(created.hidden_fields).toEqual(
+      expect.arrayContaining([
+        { name: 'username', is_set: true },
+        { name: 'password', is_set: true },
+      ]),
+    );
+    const listed = await cli.run(['target', 'list']);
+    expect(listed.stdout).toMatch(
+      /^edge\s+http:\/\/127\.0\.0\.1:\d+\s+team\/app\s+\/pulp\/api\/v3\/repositories\//m,
+    );
+    const shown = await cli.run(['replication-target', 'show', 'edge']);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).not.toContain(destination.password);
+
+    const pushed = await cli.runInTerminal(['replicate', 'edge']);
+    expect(pushed.code, pushed.stdout).toBe(0);
+    expect(pushed.stdout).toMatch(/\r\[[#-]{30}\] \d+% Pushing (tags|manifests|blobs) \d+/);
+    expect(pushed.stdout).toMatch(
+      /Replicate completed in \d+\.\ds: .*2 of 2 tags pushed, 1 manifests, 4 blobs/,
+    );
+
+    const tags = await tagsOf('app');
+    for (const tag of ['1.0', 'latest']) {
+      const { stdout } = await run(skopeo, [
+        'inspect',
+        '--raw',
+        '--tls-verify=false',
+        '--creds',
+        `${destination.username}:${destination.password}`,
+        `docker://${new URL(destination.url).host}/team/app:${tag}`,
+      ]);
+      const manifest = await cli.json<{ digest: string }>(['content', 'show', tags[tag]!]);
+      expect(sha256(stdout)).toBe(manifest.digest);
+    }
+
+    // --no-wait returns the task; `task wait` follows it, and a repeated run pushes nothing.
+    const started = await cli.json<{ task: string }>(['replicate', 'edge', '--version', '1', '--no-wait']);
+    expect(started.task).toMatch(/^\/pulp\/api\/v3\/tasks\//);
+    expect((await cli.run(['task', 'wait', started.task])).code).toBe(0);
+    const again = await cli.json<Task>(['task', 'show', started.task]);
+    expect(again.result).toMatchObject({ tags: 2, tagsPushed: 0, blobsPushed: 0 });
+
+    const updated = await cli.json<Target>(['target', 'update', 'edge', '--mirror', 'true']);
+    expect(updated.mirror).toBe(true);
+    expect((await cli.run(['target', 'update', 'edge', '--mirror', 'maybe'])).code).toBe(2);
+    const missingVersion = await cli.run(['replicate', 'edge', '--version', '9']);
+    expect(missingVersion.code).toBe(1);
+    expect((await cli.run(['target', 'delete', 'edge'])).code).toBe(0);
+    const gone = await cli.run(['target', 'show', 'edge']);
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toContain("No replication target named 'edge'");
+  }, 120_000);
+
+  it('exports a version as an OCI archive and imports it into another repository with equal tags', async () => {
+    const exported = await cli.runInTerminal(['repository', 'export', 'app', 'app.tar']);
+    expect(exported.code, exported.stdout).toBe(0);
+    expect(exported.stdout).toMatch(/\r\[#{30}\] 100% Exporting /);
+    expect(exported.stdout).toMatch(
+      /Export completed in \d+\.\ds: .*tags 2, manifests 1, blobs 4 at app\.tar/,
+    );
+    expect(statSync(join(exportRoot, 'app.tar')).isFile()).toBe(true);
+
+    await cli.json(['repository', 'create', 'carried']);
+    const imported = await cli.json<Task>(['repository', 'import', 'carried', 'app.tar']);
+    expect(imported.state).toBe('completed');
+    expect(imported.created_resources).toEqual([expect.stringMatching(/\/versions\/1\/$/)]);
+    expect(await tagsOf('carried')).toEqual(await tagsOf('app'));
+
+    // The directory format, by --no-wait and `task wait`, round-trips too.
+    const started = await cli.json<{ task: string }>([
+      'repository',
+      'export',
+      'app',
+      'layout',
+      '--format',
+      'directory',
+      '--version',
+      '1',
+      '--no-wait',
+    ]);
+    expect((await cli.run(['task', 'wait', started.task])).code).toBe(0);
+    expect(existsSync(join(exportRoot, 'layout', 'index.json'))).toBe(true);
+    await cli.json(['repository', 'create', 'from-directory']);
+    await cli.json(['repository', 'import', 'from-directory', 'layout', '--format', 'directory']);
+    expect(await tagsOf('from-directory')).toEqual(await tagsOf('app'));
+
+    const existing = await cli.run(['repository', 'export', 'app', 'app.tar']);
+    expect(existing.code).toBe(1);
+    const outside = await cli.run(['repository', 'export', 'app', '../outside.tar']);
+    expect(outside.code).toBe(1);
+    expect(existsSync(join(exportRoot, '..', 'outside.tar'))).toBe(false);
+    expect((await cli.run(['repository', 'export', 'app', 'x.tar', '--format', 'zip'])).code).toBe(2);
+  }, 120_000);
+
+  it('lists audit records with the filters the API has', async () => {
+    const before = new Date().toISOString();
+    await cli.json(['repository', 'create', 'audited']);
+    const created = await eventually('the audit record of the new repository', async () => {
+      const records = await cli.json<AuditRecord[]>([
+        'audit',
+        'list',
+        '--repository',
+        'audited',
+        '--event-type',
+        'RepositoryCreated',
+        '--actor',
+        'admin',
+        '--after',
+        before,
+      ]);
+      return records.length === 1 ? records : undefined;
+    });
+    const href = (await cli.json<{ pulp_href: string }>(['repository', 'show', 'audited'])).pulp_href;
+    expect(created[0]).toMatchObject({ event_type: 'RepositoryCreated', actor: 'admin', repository: href });
+    expect(await cli.json(['audit', 'list', '--repository', 'audited', '--before', before])).toEqual([]);
+    expect(await cli.json(['audit', 'list', '--repository', 'audited', '--actor', 'someone-else'])).toEqual(
+      [],
+    );
+    const table = await cli.run(['audit', 'list', '--repository', href]);
+    expect(table.stdout).toMatch(/^OCCURRED\s+EVENT\s+ACTOR\s+REPOSITORY/);
+    expect(table.stdout).toContain('RepositoryCreated');
+    const badTime = await cli.run(['audit', 'list', '--after', 'yesterday']);
+    expect(badTime.code).toBe(2);
+    expect(badTime.stderr).toContain("'yesterday' is not an ISO 8601 time");
+  }, 60_000);
+});
