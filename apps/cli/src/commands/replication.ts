@@ -85,20 +85,22 @@ async function targetBody(
   return body;
 }
 
-/** `tags 5 (1 pushed), manifests 1, blobs 2 (+0 mounted), 5.0 MiB` from the replicate task's result. */
+/**
+ * What the push sent, from the replicate task's result (the progress reports already counted what it went
+ * through): `pushed 1 tags, 1 manifests, 2 blobs (5.0 MiB)`, and in mirror mode what became of other tags.
+ */
 function describeReplication(task: Task): string {
   const result = task.result;
   if (!result) return '';
   const removed = (result.tagsRemoved as string[] | undefined) ?? [];
   const kept = (result.tagsKept as unknown[] | undefined) ?? [];
   const parts = [
-    `${result.tagsPushed as number} of ${result.tags as number} tags pushed`,
-    `${result.manifestsPushed as number} manifests`,
-    `${result.blobsPushed as number} blobs (${formatBytes((result.bytesPushed as number) ?? 0)})`,
+    `pushed ${result.tagsPushed as number} tags, ${result.manifestsPushed as number} manifests, ` +
+      `${result.blobsPushed as number} blobs (${formatBytes((result.bytesPushed as number) ?? 0)})`,
   ];
   if (removed.length) parts.push(`removed tags ${removed.join(',')}`);
-  if (kept.length) parts.push(`${kept.length} destination tags kept`);
-  return parts.join(', ');
+  if (kept.length) parts.push(`kept ${kept.length} destination tags the destination would not delete`);
+  return parts.join('; ');
 }
 
 export function registerReplicationCommands(program: Command): void {

@@ -323,13 +323,13 @@ function layoutFormat(value: string): string {
   return value;
 }
 
-/** `tags 2, manifests 4, blobs 7 at usb/app.tar` from an export or import task's result. */
+/** `2 tags written to usb/app.tar` (export) or `2 tags; created …/versions/4/` (import), from the task. */
 function describeLayout(task: Task): string {
   const result = task.result;
-  if (!result) return '';
-  const counts = `tags ${result.tags as number}, manifests ${result.manifests as number}, blobs ${result.blobs as number}`;
+  const tags = result ? `${result.tags as number} tags` : '';
+  const where = typeof result?.path === 'string' ? ` written to ${result.path}` : '';
   const created = task.created_resources.length ? `; created ${task.created_resources.join(', ')}` : '';
-  return `${counts}${typeof result.path === 'string' ? ` at ${result.path}` : ''}${created}`;
+  return `${tags}${where}${created}`;
 }
 
 /**
