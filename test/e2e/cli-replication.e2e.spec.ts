@@ -181,6 +181,28 @@ describe('wharf CLI: tarball import, replication, export and audit', () => {
     expect((await cli.run(['target', 'update', 'edge', '--mirror', 'maybe'])).code).toBe(2);
     const missingVersion = await cli.run(['replicate', 'edge', '--version', '9']);
     expect(missingVersion.code).toBe(1);
+    // Following a distribution instead: the target pushes what it serves, so no version can be chosen.
+    const distribution = await cli.json<Task>([
+      'distribution',
+      'create',
+      'served',
+      '--base-path',
+      'team/served',
+      '--repository',
+      'app',
+    ]);
+    const switched = await cli.json<Target & { distribution: string }>([
+      'target',
+      'update',
+      'edge',
+      '--distribution',
+      'served',
+    ]);
+    expect(switched).toMatchObject({ repository: null, distribution: distribution.created_resources[0] });
+    const versionOfDistribution = await cli.run(['replicate', 'edge', '--version', '1']);
+    expect(versionOfDistribution.code).toBe(2);
+    expect(versionOfDistribution.stderr).toContain('follows a distribution');
+    expect((await cli.run(['replicate', 'edge'])).code).toBe(0);
     expect((await cli.run(['target', 'delete', 'edge'])).code).toBe(0);
     const gone = await cli.run(['target', 'show', 'edge']);
     expect(gone.code).toBe(1);
