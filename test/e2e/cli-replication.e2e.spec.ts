@@ -118,6 +118,45 @@ describe('wharf CLI: tarball import, replication, export and audit', () => {
     expect(Object.keys(await tagsOf('app')).sort()).toEqual(['1.0', 'latest']);
   }, 120_000);
 
+  it('leaves a resumable tarball import on Ctrl-C; `upload resume` sends the rest and imports it', async () => {
+    const big = randomImage({ layers: 2, layerSize: 48 * 1024 * 1024 });
+    const layout = join(dir, 'big-layout');
+    writeOciLayout(layout, ociLayoutEntries([{ manifest: big, refName: 'big' }]));
+    const bigArchive = join(dir, 'big.tar');
+    await run(skopeo, ['copy', `oci:${layout}:big`, `docker-archive:${bigArchive}:example/big:2.0`]);
+    const size = statSync(bigArchive).size;
+    await cli.json(['repository', 'create', 'big']);
+
+    const child = cli.start(['repository', 'import-tarball', 'big', bigArchive, '--chunk-size', '1MiB']);
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    type Upload = { pulp_href: string; size: number; chunks: unknown[] };
+    // Asked of the API directly: a CLI per poll would be slower than the upload.
+    const uploads = async () =>
+      ((await (await wharf.api('/pulp/api/v3/uploads/')).json()) as { results: Upload[] }).results;
+    const upload = await eventually(
+      'two chunks of the archive on the server',
+      async () => {
+        const found = (await uploads()).find((u) => u.size === size);
+        if (!found) return undefined;
+        const detail = (await (await wharf.api(found.pulp_href)).json()) as Upload;
+        return detail.chunks.length >= 2 ? found : undefined;
+      },
+      20_000,
+    );
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(stderr).toContain(`wharf upload resume ${upload.pulp_href} ${bigArchive}`);
+    expect(await tagsOf('big')).toEqual({});
+
+    const resumed = await cli.run(['upload', 'resume', upload.pulp_href, bigArchive]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stdout).toMatch(/^Import completed in .*\/versions\/1\//m);
+    expect(Object.keys(await tagsOf('big'))).toEqual(['2.0']);
+    expect(await cli.json(['upload', 'list'])).toEqual([]);
+  }, 120_000);
+
   it('manages a replication target and replicates with a progress bar, then with --no-wait', async () => {
     const created = await cli.json<Target>([
       'replication-target',
