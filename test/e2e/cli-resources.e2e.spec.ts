@@ -292,7 +292,13 @@ describe('wharf CLI: resources, output, exit codes and configuration', () => {
         ],
         { encoding: 'utf8' },
       ).trim();
-    expect(complete(['wharf', 're']).split(' ')).toEqual(['repository', 'repo', 'remote']);
+    expect(complete(['wharf', 're']).split(' ')).toEqual([
+      'repository',
+      'repo',
+      'remote',
+      'replication-target',
+      'replicate',
+    ]);
     expect(complete(['wharf', 'repository', 'version', '']).split(' ')).toEqual(['list', 'show', 'delete']);
     expect(complete(['wharf', '--json', 'sync', 'x', '--m']).split(' ')).toEqual(['--mirror']);
     const zsh = await cli.run(['completion', 'zsh']);
