@@ -174,9 +174,10 @@ describe('wharf CLI: resources, output, exit codes and configuration', () => {
     });
     expect((await cli.run(['distribution', 'delete', 'served'])).code).toBe(0);
     expect((await cli.run(['publication', 'delete', publication])).code).toBe(0);
-    // What is left is the publication made automatically while the distribution followed the repository.
+    // Only the deleted one goes: while the distribution followed the repository, Wharf published its latest
+    // version by itself (automatic publications), and that publication stays.
     const left = await cli.json<Resource[]>(['publication', 'list', '--repository', 'served']);
-    expect(left.map((item) => item.pulp_href)).not.toContain(publication);
+    expect(left.map((p) => p.pulp_href)).not.toContain(publication);
   });
 
   it('cleans up orphans as a task', async () => {
@@ -294,7 +295,13 @@ describe('wharf CLI: resources, output, exit codes and configuration', () => {
         ],
         { encoding: 'utf8' },
       ).trim();
-    expect(complete(['wharf', 're']).split(' ')).toEqual(['repository', 'repo', 'remote']);
+    expect(complete(['wharf', 're']).split(' ')).toEqual([
+      'repository',
+      'repo',
+      'remote',
+      'replication-target',
+      'replicate',
+    ]);
     expect(complete(['wharf', 'repository', 'version', '']).split(' ')).toEqual(['list', 'show', 'delete']);
     expect(complete(['wharf', '--json', 'sync', 'x', '--m']).split(' ')).toEqual(['--mirror']);
     const zsh = await cli.run(['completion', 'zsh']);

@@ -5,6 +5,7 @@ import { registerContentCommands } from './commands/content.js';
 import { registerServerCommands, registerSyncCommand, registerTaskCommands } from './commands/operations.js';
 import { registerDistributionCommands, registerPublicationCommands } from './commands/publish.js';
 import { registerRemoteCommands } from './commands/remote.js';
+import { registerReplicationCommands } from './commands/replication.js';
 import { registerRepositoryCommands } from './commands/repository.js';
 import { registerUploadCommands } from './commands/upload.js';
 import { bashCompletion, zshCompletion } from './completion.js';
@@ -38,6 +39,7 @@ export function buildProgram(): Command {
   registerSyncCommand(program);
   registerPublicationCommands(program);
   registerDistributionCommands(program);
+  registerReplicationCommands(program);
   registerContentCommands(program);
   registerUploadCommands(program);
   registerTaskCommands(program);

@@ -10,6 +10,8 @@ export interface Task {
   error: { description?: string } | null;
   created_resources: string[];
   progress_reports?: ProgressReport[];
+  /** What the task did, in its own terms (replication counts, export paths); null until it ends. */
+  result?: Record<string, unknown> | null;
   started_at?: string | null;
   finished_at?: string | null;
   pulp_created?: string;

@@ -1,6 +1,7 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import type { AsyncOperation, Json } from '../api-client.js';
 import { contextOf, hrefOf, integer } from '../context.js';
+import { UsageError } from '../errors.js';
 import { ProgressBar } from '../progress.js';
 import { finishOperation, waitForTask, type Task } from '../tasks.js';
 
@@ -118,21 +119,50 @@ export function registerServerCommands(program: Command): void {
     .description('the audit log')
     .command('list')
     .description('list audit records, oldest first')
-    .option('--event-type <type>', 'only this event type')
+    .option('--event-type <type>', 'only this event type, e.g. RepositoryCreated')
     .option('--stream <stream>', 'only this stream')
+    .option('--repository <repository>', 'only about this Wharf repository (name or href)')
+    .option('--registry-repository <name>', 'only pulls and pushes of this registry repository name')
+    .option('--actor <actor>', 'only caused by this API user or registry client')
+    .option('--after <time>', 'only at or after this time (ISO 8601)', instant)
+    .option('--before <time>', 'only before this time (ISO 8601)', instant)
     .option('--limit <n>', 'at most n records', integer, 100)
+    .option('--offset <n>', 'skip the first n records', integer)
     .action(async (options, command: Command) => {
       const { client, output } = contextOf(command);
+      if (options.repository !== undefined && options.registryRepository !== undefined) {
+        throw new UsageError('Give --repository or --registry-repository, not both.');
+      }
+      // The API takes either in one parameter: a Wharf repository's href, or a name as registry clients use it.
+      const repository =
+        options.repository === undefined
+          ? options.registryRepository
+          : await hrefOf(client, 'repository', options.repository);
       const page = await client.get<{ results: Json[] }>('audit/', {
         event_type: options.eventType,
         stream: options.stream,
+        repository,
+        actor: options.actor,
+        after: options.after,
+        before: options.before,
         limit: options.limit,
+        offset: options.offset,
       });
       output.table(page.results, [
         { header: 'occurred', value: (r: Json) => r.occurred_at },
         { header: 'event', value: (r: Json) => r.event_type },
-        { header: 'stream', value: (r: Json) => r.stream },
         { header: 'actor', value: (r: Json) => r.actor },
+        { header: 'repository', value: (r: Json) => r.repository },
+        { header: 'tag', value: (r: Json) => r.tag },
+        { header: 'digest', value: (r: Json) => r.digest },
       ]);
     });
+}
+
+/** An ISO 8601 date or date-time, as the audit API accepts it; checked here so a typo sends nothing. */
+function instant(value: string): string {
+  if (!/^\d{4}-\d{2}-\d{2}/.test(value) || Number.isNaN(Date.parse(value))) {
+    throw new InvalidArgumentError(`'${value}' is not an ISO 8601 time (e.g. 2026-12-04T18:00:00Z).`);
+  }
+  return value;
 }

@@ -38,7 +38,8 @@ function remoteOptions(command: Command, creating: boolean): Command {
   return command;
 }
 
-function boolean(value: string): boolean {
+/** A yes/no option value; anything else is a usage error naming it. */
+export function boolean(value: string): boolean {
   if (['true', 'yes', '1'].includes(value)) return true;
   if (['false', 'no', '0'].includes(value)) return false;
   throw new UsageError(`'${value}' is not true or false`);

@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import type { AsyncOperation, Json } from '../api-client.js';
 import {
   REPOSITORIES,
@@ -11,7 +11,7 @@ import {
   versionHref,
 } from '../context.js';
 import { UsageError } from '../errors.js';
-import { finishOperation } from '../tasks.js';
+import { finishOperation, type Task } from '../tasks.js';
 import { importTarball } from '../uploads.js';
 
 const REPOSITORY_COLUMNS = [
@@ -309,6 +309,81 @@ export function registerRepositoryCommands(program: Command): void {
       .option('--chunk-size <size>', 'bytes per chunk (e.g. 8MiB)', byteSize),
   ).action(async (reference: string, file: string, options, command: Command) => {
     await importTarball(contextOf(command), reference, file, options);
+  });
+
+  registerLayoutCommands(repository);
+}
+
+const LAYOUT_FORMATS = ['oci-archive', 'directory'];
+
+function layoutFormat(value: string): string {
+  if (!LAYOUT_FORMATS.includes(value)) {
+    throw new InvalidArgumentError(`'${value}' is not a format: use ${LAYOUT_FORMATS.join(' or ')}.`);
+  }
+  return value;
+}
+
+/** `2 tags written to usb/app.tar` (export) or `2 tags; created …/versions/4/` (import), from the task. */
+function describeLayout(task: Task): string {
+  const result = task.result;
+  const tags = result ? `${result.tags as number} tags` : '';
+  const where = typeof result?.path === 'string' ? ` written to ${result.path}` : '';
+  const created = task.created_resources.length ? `; created ${task.created_resources.join(', ')}` : '';
+  return `${tags}${where}${created}`;
+}
+
+/**
+ * OCI image layout export and import, for carrying versions into networks with no connection. Paths are on
+ * the server, relative to its WHARF_EXPORT_ROOT: the server writes and reads them, not the CLI.
+ */
+function registerLayoutCommands(repository: Command): void {
+  noWait(
+    repository
+      .command('export')
+      .description("write a version as an OCI image layout under the server's WHARF_EXPORT_ROOT")
+      .argument('<repository>', 'name or href')
+      .argument('<path>', 'where to write, relative to WHARF_EXPORT_ROOT; must not exist')
+      .option('--format <format>', 'oci-archive (one tar file, default) or directory', layoutFormat)
+      .option('--version <number>', 'export this version (default: latest)', integer)
+      .option(
+        '--chunk-size <size>',
+        'oci-archive: split into files of this size, listed in SHA256SUMS',
+        byteSize,
+      ),
+  ).action(async (reference: string, path: string, options, command: Command) => {
+    const { client, output } = contextOf(command);
+    const href = await hrefOf(client, 'repository', reference);
+    const body: Json = { path };
+    if (options.format !== undefined) body.format = options.format;
+    if (options.version !== undefined)
+      body.repository_version = await versionHref(client, href, options.version);
+    if (options.chunkSize !== undefined) body.chunk_size = options.chunkSize;
+    const operation = await client.post<AsyncOperation>(`${href}oci_export/`, body);
+    await finishOperation(client, output, operation, {
+      wait: options.wait,
+      label: 'Export',
+      describe: describeLayout,
+    });
+  });
+
+  noWait(
+    repository
+      .command('import')
+      .description("make a new version from an OCI layout export under the server's WHARF_EXPORT_ROOT")
+      .argument('<repository>', 'name or href')
+      .argument('<path>', 'the export, relative to WHARF_EXPORT_ROOT')
+      .option('--format <format>', 'oci-archive (default; chunked ones too) or directory', layoutFormat),
+  ).action(async (reference: string, path: string, options, command: Command) => {
+    const { client, output } = contextOf(command);
+    const href = await hrefOf(client, 'repository', reference);
+    const body: Json = { path };
+    if (options.format !== undefined) body.format = options.format;
+    const operation = await client.post<AsyncOperation>(`${href}oci_import/`, body);
+    await finishOperation(client, output, operation, {
+      wait: options.wait,
+      label: 'Import',
+      describe: describeLayout,
+    });
   });
 }
 
