@@ -156,7 +156,7 @@ export class RegistryHandler {
     response.writeHead(200);
     await pipeline(body, response);
     bytesServed.inc(size);
-    await this.accessLog.manifestPulled(
+    this.accessLog.manifestPulled(
       {
         repository: name,
         digest: manifest.unit.digest,
