@@ -47,7 +47,8 @@ interface UploadInfo {
 
 /**
  * The sha256 state after parts 1..n of a session, kept while they arrive in order (as registry clients send
- * them), with each part file's inode and size so that a part replaced by anyone since is noticed.
+ * them), with each part file's inode, size and modification time so that a part replaced by anyone since is
+ * noticed.
  */
 interface RunningHash {
   readonly hash: Hash;
@@ -58,6 +59,7 @@ interface HashedPart {
   readonly partNumber: number;
   readonly size: number;
   readonly ino: number;
+  readonly mtimeMs: number;
 }
 
 /**
@@ -147,10 +149,11 @@ export class FsBlobStore extends BlobStore {
     await mkdir(this.layout.stagingDir, { recursive: true });
     const staging = this.layout.newStagingPath();
     let size: number;
-    let ino: number;
+    let file: { ino: number; mtimeMs: number };
     try {
       size = await writePartFile(staging, body, hash);
-      ino = (await stat(staging)).ino;
+      const { ino, mtimeMs } = await stat(staging);
+      file = { ino, mtimeMs };
       // rename replaces an earlier part with the same number in one step.
       await rename(staging, this.layout.partPath(uploadId, partNumber));
     } catch (error) {
@@ -161,7 +164,7 @@ export class FsBlobStore extends BlobStore {
     if (hash && now === before) {
       this.runningHashes.set(uploadId, {
         hash,
-        parts: [...(before?.parts ?? []), { partNumber, size, ino }],
+        parts: [...(before?.parts ?? []), { partNumber, size, ...file }],
       });
     } else if (now && partNumber <= now.parts.length) {
       this.runningHashes.delete(uploadId); // a part it covers has been replaced
@@ -292,7 +295,12 @@ export class FsBlobStore extends BlobStore {
     this.runningHashes.delete(uploadId);
     for (const [i, part] of running.parts.entries()) {
       const onDisk = await stat(this.layout.partPath(uploadId, part.partNumber)).catch(ignoreMissing);
-      if (parts[i]?.partNumber !== part.partNumber || onDisk?.ino !== part.ino || onDisk.size !== part.size) {
+      if (
+        parts[i]?.partNumber !== part.partNumber ||
+        onDisk?.ino !== part.ino ||
+        onDisk.size !== part.size ||
+        onDisk.mtimeMs !== part.mtimeMs
+      ) {
         return undefined;
       }
     }
@@ -302,7 +310,9 @@ export class FsBlobStore extends BlobStore {
   /**
    * Completion when the parts were hashed as they arrived: the digest is known before any byte moves, and
    * the blob is made by appending parts 2..n to part 1 (taken out of the session first), so part 1 is not
-   * copied and nothing is hashed again. The file is flushed once, then published like any other.
+   * copied and nothing is hashed again. The file is flushed once, then published like any other. Should the
+   * publishing rename fail, part 1 is gone with it and a retry ends in DigestMismatchError: nothing unverified
+   * becomes visible either way.
    */
   private async completeHashed(
     uploadId: string,

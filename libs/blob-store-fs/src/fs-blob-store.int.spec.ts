@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DigestMismatchError } from '@wharf/ports';
+import { DigestMismatchError, UploadNotFoundError } from '@wharf/ports';
 import { blobStoreContract } from '@wharf/testing';
 import { FsBlobStore } from './fs-blob-store.adapter.js';
 
@@ -63,6 +63,43 @@ describe('FsBlobStore on disk', () => {
     expect(await readdir(join(root, 'uploads'))).toEqual([]);
   });
 
+  it('joins parts sent in order into one blob, and a failed or mismatched completion changes nothing visible', async () => {
+    const parts = [randomBytes(3000), randomBytes(2000), randomBytes(1)];
+    const whole = Buffer.concat(parts);
+    const { uploadId } = await store.createUpload();
+    for (const [i, part] of parts.entries())
+      await store.putUploadPart(uploadId, i + 1, Readable.from([part]));
+
+    const wrong = `sha256:${'0'.repeat(64)}`;
+    await expect(store.completeUpload(uploadId, wrong)).rejects.toBeInstanceOf(DigestMismatchError);
+    expect(await store.stat(wrong)).toBeUndefined();
+    await expect(store.uploadStatus(uploadId)).rejects.toBeInstanceOf(UploadNotFoundError);
+
+    const again = await store.createUpload();
+    for (const [i, part] of parts.entries())
+      await store.putUploadPart(again.uploadId, i + 1, Readable.from([part]));
+    const info = await store.completeUpload(again.uploadId, digestOf(whole));
+
+    expect(info).toEqual({ digest: digestOf(whole), size: whole.length });
+    expect(
+      await readFile(join(root, 'blobs', 'sha256', info.digest.slice(7, 9), info.digest.slice(7))),
+    ).toEqual(whole);
+    expect(await readdir(join(root, 'staging'))).toEqual([]);
+  });
+
+  it('joins a part as it is on disk when another store instance replaced it after this one saw it', async () => {
+    const first = randomBytes(500);
+    const { uploadId } = await store.createUpload();
+    await store.putUploadPart(uploadId, 1, Readable.from([first]));
+    await store.putUploadPart(uploadId, 2, Readable.from([randomBytes(500)]));
+    const replacement = randomBytes(500);
+
+    await new FsBlobStore({ root }).putUploadPart(uploadId, 2, Readable.from([replacement]));
+
+    const whole = Buffer.concat([first, replacement]);
+    expect(await store.completeUpload(uploadId)).toEqual({ digest: digestOf(whole), size: whole.length });
+  });
+
   it('offers no presigned URL', async () => {
     const { digest } = await store.put(Readable.from([randomBytes(10)]));
 
@@ -77,3 +114,7 @@ describe('FsBlobStore on disk', () => {
     expect(await readdir(join(root, 'not', 'there'))).toEqual(['yet']);
   });
 });
+
+function digestOf(bytes: Buffer): string {
+  return `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+}
