@@ -1,5 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
-import { constants, createReadStream } from 'node:fs';
+import { constants, createReadStream, readFileSync } from 'node:fs';
 import {
   assertRangeSatisfiable,
   sha256Digest,
@@ -43,6 +43,8 @@ export interface FsBlobStoreOptions {
 
 interface UploadInfo {
   readonly createdAt: string;
+  /** The machine's boot id when the session began (absent in sessions of older versions, or off Linux). */
+  readonly bootId?: string;
 }
 
 /**
@@ -129,7 +131,7 @@ export class FsBlobStore extends BlobStore {
     const draft = this.layout.newStagingPath();
     const files = FsBlobLayout.sessionFiles(draft);
     await mkdir(files.parts, { recursive: true });
-    const info: UploadInfo = { createdAt: createdAt.toISOString() };
+    const info: UploadInfo = { createdAt: createdAt.toISOString(), ...(BOOT_ID && { bootId: BOOT_ID }) };
     await writeFile(files.info, JSON.stringify(info), { flush: true });
     await mkdir(this.layout.uploadsDir, { recursive: true });
     await rename(draft, this.layout.uploadDir(uploadId));
@@ -151,7 +153,10 @@ export class FsBlobStore extends BlobStore {
     let size: number;
     let file: { ino: number; mtimeMs: number };
     try {
-      size = await writePartFile(staging, body, hash);
+      // A part that extends the running hash is not flushed on its own: while this process lives, completion
+      // joins it through that hash and flushes the joined file once. A crash loses the hash, and completion
+      // then reads the parts back; see completeUpload for why that cannot publish damaged bytes.
+      size = await writePartFile(staging, body, hash, { flush: !hash || BOOT_ID === undefined });
       const { ino, mtimeMs } = await stat(staging);
       file = { ino, mtimeMs };
       // rename replaces an earlier part with the same number in one step.
@@ -190,6 +195,17 @@ export class FsBlobStore extends BlobStore {
     const { parts } = await this.uploadStatus(uploadId);
     const hashed = await this.claimRunningHash(uploadId, parts);
     if (hashed) return this.completeHashed(uploadId, parts, hashed, expectedDigest);
+    // Parts that extended a running hash were not flushed, so a machine that restarted since the session
+    // began may have lost some of their bytes. An expected digest catches that; without one, the bytes
+    // would be published under whatever digest they now have, so the session is refused instead.
+    const { bootId } = await this.readUploadInfo(uploadId);
+    if (expectedDigest === undefined && bootId !== undefined && bootId !== BOOT_ID) {
+      await this.abortUpload(uploadId);
+      throw new Error(
+        `upload ${uploadId} began before the machine restarted, and parts written then may be incomplete; ` +
+          'start the upload again',
+      );
+    }
     const staging = await this.stage(this.joinParts(uploadId, parts));
     try {
       const info = await this.publish(staging.path, staging.info, expectedDigest);
@@ -370,6 +386,17 @@ export class FsBlobStore extends BlobStore {
     } catch (error) {
       throw isMissing(error) ? new UploadNotFoundError(uploadId) : error;
     }
+  }
+}
+
+/** This boot of the machine (Linux); undefined elsewhere, and then every part is flushed as it is written. */
+const BOOT_ID = readBootId();
+
+function readBootId(): string | undefined {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -1,5 +1,5 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -98,6 +98,34 @@ describe('FsBlobStore on disk', () => {
 
     const whole = Buffer.concat([first, replacement]);
     expect(await store.completeUpload(uploadId)).toEqual({ digest: digestOf(whole), size: whole.length });
+  });
+
+  it('after a machine restart, completes an upload begun before it only against an expected digest', async () => {
+    const parts = [randomBytes(700), randomBytes(300)];
+    const whole = Buffer.concat(parts);
+    const begin = async () => {
+      const { uploadId } = await store.createUpload();
+      for (const [i, part] of parts.entries())
+        await store.putUploadPart(uploadId, i + 1, Readable.from([part]));
+      // What the session's info says after the machine rebooted: another boot began it.
+      const info = join(root, 'uploads', uploadId, 'info.json');
+      const recorded = JSON.parse(await readFile(info, 'utf8')) as { bootId?: string };
+      expect(recorded.bootId).toMatch(/^[0-9a-f-]{36}$/);
+      await writeFile(info, JSON.stringify({ ...recorded, bootId: randomUUID() }));
+      return uploadId;
+    };
+    const withoutDigest = await begin();
+    const withDigest = await begin();
+    const restarted = new FsBlobStore({ root });
+
+    await expect(restarted.completeUpload(withoutDigest)).rejects.toThrow(
+      /began before the machine restarted/,
+    );
+    await expect(restarted.uploadStatus(withoutDigest)).rejects.toBeInstanceOf(UploadNotFoundError);
+    expect(await restarted.completeUpload(withDigest, digestOf(whole))).toEqual({
+      digest: digestOf(whole),
+      size: whole.length,
+    });
   });
 
   it('offers no presigned URL', async () => {

@@ -17,13 +17,14 @@ export async function writeStagingFile(path: string, body: AsyncIterable<unknown
 
 /**
  * Like writeStagingFile, for a multipart part: a part needs no digest of its own, so its bytes are fed to
- * `hash` (the running hash of the parts before it) when there is one, and not hashed at all otherwise.
- * Returns the number of bytes written.
+ * `hash` (the running hash of the parts before it) when there is one, and not hashed at all otherwise; and
+ * the caller decides whether the file is flushed. Returns the number of bytes written.
  */
 export async function writePartFile(
   path: string,
   body: AsyncIterable<unknown>,
   hash: Hash | undefined,
+  { flush }: { flush: boolean },
 ): Promise<number> {
   let size = 0;
   async function* counted(): AsyncGenerator<Uint8Array> {
@@ -34,7 +35,7 @@ export async function writePartFile(
       yield bytes;
     }
   }
-  await pipeline(counted(), createWriteStream(path, { flags: 'wx', flush: true }));
+  await pipeline(counted(), createWriteStream(path, { flags: 'wx', flush }));
   return size;
 }
 
