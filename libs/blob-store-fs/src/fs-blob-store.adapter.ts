@@ -1,4 +1,5 @@
-import { constants, createReadStream } from 'node:fs';
+import { createHash, type Hash } from 'node:crypto';
+import { constants, createReadStream, readFileSync } from 'node:fs';
 import {
   assertRangeSatisfiable,
   sha256Digest,
@@ -17,6 +18,7 @@ import {
   rename,
   rm,
   stat,
+  truncate,
   writeFile,
 } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -32,7 +34,7 @@ import {
   type UploadStatus,
 } from '@wharf/ports';
 import { FsBlobLayout } from './fs-blob.layout.js';
-import { writeStagingFile } from './staging-file.writer.js';
+import { writePartFile, writeStagingFile } from './staging-file.writer.js';
 
 export interface FsBlobStoreOptions {
   /** Directory that holds everything (created when missing); see FsBlobLayout for what goes where. */
@@ -41,6 +43,25 @@ export interface FsBlobStoreOptions {
 
 interface UploadInfo {
   readonly createdAt: string;
+  /** The machine's boot id when the session began (absent in sessions of older versions, or off Linux). */
+  readonly bootId?: string;
+}
+
+/**
+ * The sha256 state after parts 1..n of a session, kept while they arrive in order (as registry clients send
+ * them), with each part file's inode, size and modification time so that a part replaced by anyone since is
+ * noticed.
+ */
+interface RunningHash {
+  readonly hash: Hash;
+  readonly parts: readonly HashedPart[];
+}
+
+interface HashedPart {
+  readonly partNumber: number;
+  readonly size: number;
+  readonly ino: number;
+  readonly mtimeMs: number;
 }
 
 /**
@@ -51,6 +72,11 @@ export class FsBlobStore extends BlobStore {
   /** Files have no part-size floor; any chunk the caller has can become a part. */
   readonly minPartSize = 1;
   private readonly layout: FsBlobLayout;
+  /**
+   * By upload id. Only a shortcut: completion checks that it covers exactly the parts on disk and otherwise
+   * reads and hashes them all, which is also what happens after a restart.
+   */
+  private readonly runningHashes = new Map<string, RunningHash>();
 
   constructor(options: FsBlobStoreOptions) {
     super();
@@ -105,7 +131,7 @@ export class FsBlobStore extends BlobStore {
     const draft = this.layout.newStagingPath();
     const files = FsBlobLayout.sessionFiles(draft);
     await mkdir(files.parts, { recursive: true });
-    const info: UploadInfo = { createdAt: createdAt.toISOString() };
+    const info: UploadInfo = { createdAt: createdAt.toISOString(), ...(BOOT_ID && { bootId: BOOT_ID }) };
     await writeFile(files.info, JSON.stringify(info), { flush: true });
     await mkdir(this.layout.uploadsDir, { recursive: true });
     await rename(draft, this.layout.uploadDir(uploadId));
@@ -119,13 +145,36 @@ export class FsBlobStore extends BlobStore {
   ): Promise<UploadPart> {
     assertPartNumber(uploadId, partNumber);
     await this.readUploadInfo(uploadId);
-    const staging = await this.stage(body);
-    // rename replaces an earlier part with the same number in one step.
-    await rename(staging.path, this.layout.partPath(uploadId, partNumber)).catch(async (error: unknown) => {
-      await rm(staging.path, { force: true });
+    const before = this.runningHashes.get(uploadId);
+    const continues = partNumber === (before?.parts.length ?? 0) + 1;
+    const hash = continues ? (before?.hash.copy() ?? createHash('sha256')) : undefined;
+    await mkdir(this.layout.stagingDir, { recursive: true });
+    const staging = this.layout.newStagingPath();
+    let size: number;
+    let file: { ino: number; mtimeMs: number };
+    try {
+      // A part that extends the running hash is not flushed on its own: while this process lives, completion
+      // joins it through that hash and flushes the joined file once. A crash loses the hash, and completion
+      // then reads the parts back; see completeUpload for why that cannot publish damaged bytes.
+      size = await writePartFile(staging, body, hash, { flush: !hash || BOOT_ID === undefined });
+      const { ino, mtimeMs } = await stat(staging);
+      file = { ino, mtimeMs };
+      // rename replaces an earlier part with the same number in one step.
+      await rename(staging, this.layout.partPath(uploadId, partNumber));
+    } catch (error) {
+      await rm(staging, { force: true });
       throw isMissing(error) ? new UploadNotFoundError(uploadId) : error;
-    });
-    return { partNumber, size: staging.info.size };
+    }
+    const now = this.runningHashes.get(uploadId);
+    if (hash && now === before) {
+      this.runningHashes.set(uploadId, {
+        hash,
+        parts: [...(before?.parts ?? []), { partNumber, size, ...file }],
+      });
+    } else if (now && partNumber <= now.parts.length) {
+      this.runningHashes.delete(uploadId); // a part it covers has been replaced
+    }
+    return { partNumber, size };
   }
 
   async uploadStatus(uploadId: string): Promise<UploadStatus> {
@@ -144,6 +193,19 @@ export class FsBlobStore extends BlobStore {
 
   async completeUpload(uploadId: string, expectedDigest?: string): Promise<BlobInfo> {
     const { parts } = await this.uploadStatus(uploadId);
+    const hashed = await this.claimRunningHash(uploadId, parts);
+    if (hashed) return this.completeHashed(uploadId, parts, hashed, expectedDigest);
+    // Parts that extended a running hash were not flushed, so a machine that restarted since the session
+    // began may have lost some of their bytes. An expected digest catches that; without one, the bytes
+    // would be published under whatever digest they now have, so the session is refused instead.
+    const { bootId } = await this.readUploadInfo(uploadId);
+    if (expectedDigest === undefined && bootId !== undefined && bootId !== BOOT_ID) {
+      await this.abortUpload(uploadId);
+      throw new Error(
+        `upload ${uploadId} began before the machine restarted, and parts written then may be incomplete; ` +
+          'start the upload again',
+      );
+    }
     const staging = await this.stage(this.joinParts(uploadId, parts));
     try {
       const info = await this.publish(staging.path, staging.info, expectedDigest);
@@ -158,6 +220,7 @@ export class FsBlobStore extends BlobStore {
 
   async abortUpload(uploadId: string): Promise<void> {
     if (!isUploadId(uploadId)) return;
+    this.runningHashes.delete(uploadId);
     // Renaming into staging/ makes the session vanish at once; removing the files can then take its time.
     const doomed = this.layout.newStagingPath();
     await mkdir(this.layout.stagingDir, { recursive: true });
@@ -238,6 +301,72 @@ export class FsBlobStore extends BlobStore {
     }
   }
 
+  /**
+   * The session's running hash when it covers exactly `parts` as they are on disk; taken out of the map, so
+   * that a concurrent completion of the same session joins from scratch instead of appending alongside.
+   */
+  private async claimRunningHash(uploadId: string, parts: readonly UploadPart[]): Promise<Hash | undefined> {
+    const running = this.runningHashes.get(uploadId);
+    if (!running || parts.length === 0 || running.parts.length !== parts.length) return undefined;
+    this.runningHashes.delete(uploadId);
+    for (const [i, part] of running.parts.entries()) {
+      const onDisk = await stat(this.layout.partPath(uploadId, part.partNumber)).catch(ignoreMissing);
+      if (
+        parts[i]?.partNumber !== part.partNumber ||
+        onDisk?.ino !== part.ino ||
+        onDisk.size !== part.size ||
+        onDisk.mtimeMs !== part.mtimeMs
+      ) {
+        return undefined;
+      }
+    }
+    return running.hash;
+  }
+
+  /**
+   * Completion when the parts were hashed as they arrived: the digest is known before any byte moves, and
+   * the blob is made by appending parts 2..n to part 1 (taken out of the session first), so part 1 is not
+   * copied and nothing is hashed again. The file is flushed once, then published like any other. Should the
+   * publishing rename fail, part 1 is gone with it and a retry ends in DigestMismatchError: nothing unverified
+   * becomes visible either way.
+   */
+  private async completeHashed(
+    uploadId: string,
+    parts: readonly UploadPart[],
+    hash: Hash,
+    expectedDigest: string | undefined,
+  ): Promise<BlobInfo> {
+    const info: BlobInfo = {
+      digest: sha256Digest(hash.digest('hex')),
+      size: parts.reduce((sum, part) => sum + part.size, 0),
+    };
+    if (expectedDigest !== undefined && info.digest !== expectedDigest) {
+      await this.abortUpload(uploadId);
+      throw new DigestMismatchError(expectedDigest, info.digest);
+    }
+    const [first, ...rest] = parts as [UploadPart, ...UploadPart[]];
+    const firstPath = this.layout.partPath(uploadId, first.partNumber);
+    await mkdir(this.layout.stagingDir, { recursive: true });
+    const joined = this.layout.newStagingPath();
+    await rename(firstPath, joined).catch((error: unknown) => {
+      throw isMissing(error) ? new UploadNotFoundError(uploadId) : error;
+    });
+    try {
+      await appendFiles(
+        joined,
+        rest.map((part) => this.layout.partPath(uploadId, part.partNumber)),
+      );
+    } catch (error) {
+      // Puts part 1 back as it was, so the caller can retry the completion.
+      await truncate(joined, first.size);
+      await rename(joined, firstPath);
+      throw error;
+    }
+    const published = await this.publish(joined, info);
+    await this.abortUpload(uploadId);
+    return published;
+  }
+
   private async *joinParts(uploadId: string, parts: readonly UploadPart[]): AsyncGenerator<unknown> {
     for (const part of parts) {
       yield* createReadStream(this.layout.partPath(uploadId, part.partNumber));
@@ -257,6 +386,32 @@ export class FsBlobStore extends BlobStore {
     } catch (error) {
       throw isMissing(error) ? new UploadNotFoundError(uploadId) : error;
     }
+  }
+}
+
+/** This boot of the machine (Linux); undefined elsewhere, and then every part is flushed as it is written. */
+const BOOT_ID = readBootId();
+
+function readBootId(): string | undefined {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Appends the files' bytes to `target` in order and flushes it to disk. */
+async function appendFiles(target: string, sources: readonly string[]): Promise<void> {
+  const file = await open(target, 'a');
+  try {
+    for (const source of sources) {
+      for await (const chunk of createReadStream(source, { highWaterMark: 1 << 20 })) {
+        await file.write(chunk as Buffer);
+      }
+    }
+    await file.sync();
+  } finally {
+    await file.close();
   }
 }
 

@@ -11,7 +11,7 @@ import { join } from 'node:path';
  *   │                               into an upload's parts/) once complete, removed otherwise. Only a crash
  *   │                               leaves anything here, and it is never read.
  *   └── uploads/<id>/               one multipart session
- *       ├── info.json               { "createdAt": "<ISO-8601>" }
+ *       ├── info.json               { "createdAt": "<ISO-8601>", "bootId": "<the machine's boot id>" }
  *       └── parts/00001 …           each part's bytes, named by its five-digit part number
  *
  * Everything lives on one filesystem, so `rename` moves a finished file into place atomically: a reader

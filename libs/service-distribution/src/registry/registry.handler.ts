@@ -9,6 +9,7 @@ import { MediaType } from '@wharf/oci';
 import { BlobResponseWriter } from './blob-response.writer.js';
 import { parseByteRange } from './byte-range.parser.js';
 import { mayServeManifest } from './manifest-accept.policy.js';
+import { MAX_CACHED_MANIFEST_BYTES, ManifestBytesCache } from './manifest-bytes.cache.js';
 import { parseRegistryPath, type ManifestReference, type RegistryRoute } from './registry-route.parser.js';
 import { blobUnknown, manifestUnknown, RegistryError } from './registry.errors.js';
 import { OnDemandBlobs } from './on-demand.blobs.js';
@@ -35,6 +36,7 @@ const MAX_PAGE = 5_000;
 @Injectable()
 export class RegistryHandler {
   private readonly logger = new Logger('Registry');
+  private readonly manifestBytes = new ManifestBytesCache();
 
   constructor(
     private readonly content: ServedContent,
@@ -152,11 +154,11 @@ export class RegistryHandler {
       response.writeHead(200).end();
       return;
     }
-    const body = await this.openBlob(bytesDigest, () => manifestUnknown(name, manifest.unit.digest));
-    response.writeHead(200);
-    await pipeline(body, response);
+    await this.sendManifestBytes(bytesDigest, size, response, () =>
+      manifestUnknown(name, manifest.unit.digest),
+    );
     bytesServed.inc(size);
-    await this.accessLog.manifestPulled(
+    this.accessLog.manifestPulled(
       {
         repository: name,
         digest: manifest.unit.digest,
@@ -166,6 +168,39 @@ export class RegistryHandler {
       },
       new Date(),
     );
+  }
+
+  /** Writes 200 and the manifest's bytes, from the cache or else streamed from the blob store (and cached). */
+  private async sendManifestBytes(
+    bytesDigest: string,
+    size: number,
+    response: ServerResponse,
+    unknown: () => RegistryError,
+  ): Promise<void> {
+    const cached = this.manifestBytes.get(bytesDigest);
+    if (cached) {
+      response.writeHead(200).end(cached);
+      return;
+    }
+    const body = await this.openBlob(bytesDigest, unknown);
+    response.writeHead(200);
+    if (size > MAX_CACHED_MANIFEST_BYTES) {
+      await pipeline(body, response);
+      return;
+    }
+    const chunks: Buffer[] = [];
+    await pipeline(
+      body,
+      async function* (source: AsyncIterable<Buffer>) {
+        for await (const chunk of source) {
+          chunks.push(chunk);
+          yield chunk;
+        }
+      },
+      response,
+    );
+    const bytes = Buffer.concat(chunks);
+    if (bytes.length === size) this.manifestBytes.set(bytesDigest, bytes);
   }
 
   private findManifest(served: ServedVersion, reference: ManifestReference): Promise<ServedManifest> {
