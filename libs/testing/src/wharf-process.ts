@@ -36,12 +36,13 @@ export function basicAuthorization(password = TEST_ADMIN_PASSWORD, username = 'a
 export async function startWharfProcess(
   app: string,
   env: Record<string, string>,
-  options: { portVariable?: string; readyTimeoutMs?: number } = {},
+  /** `port`: listen there rather than on a free port, e.g. to come back where a restarted process was. */
+  options: { portVariable?: string; readyTimeoutMs?: number; port?: number } = {},
 ): Promise<WharfProcess> {
   const main = join(repoRoot, 'apps', app, 'dist', 'main.js');
   if (!existsSync(main))
     throw new Error(`${main} is missing: run \`npm run build\` before the end-to-end tests`);
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const portVariable =
     options.portVariable ?? (app === 'gateway' || app === 'wharf' ? 'WHARF_API_PORT' : 'WHARF_HTTP_PORT');
   let output = '';
