@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { createServer, request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -173,6 +174,32 @@ describe('rolling restarts of the multi-process deployment', () => {
       return `repositories/ answered ${response.status}: ${body}`;
     }, 100);
 
+  /**
+   * Pulls one image as a registry client does, from `registryUrl`: its manifest by tag, then every blob,
+   * each checked against its digest. Undefined when all went well, else what went wrong.
+   */
+  const pull = async (registryUrl: string, tag: string): Promise<string | undefined> => {
+    const image = images.get(tag)!;
+    const manifest = await fetch(`${registryUrl}/v2/team/big/manifests/${tag}`, {
+      headers: { Accept: image.mediaType },
+    });
+    const body = Buffer.from(await manifest.arrayBuffer());
+    if (manifest.status !== 200) return `manifest ${tag}: ${manifest.status} ${body.toString()}`;
+    if (!body.equals(image.bytes)) return `manifest ${tag}: other bytes than pushed upstream`;
+    for (const blob of blobsOf(image)) {
+      const response = await fetch(`${registryUrl}/v2/team/big/blobs/${blob.digest}`);
+      const bytes = Buffer.from(await response.arrayBuffer());
+      if (response.status !== 200) return `blob ${blob.digest}: ${response.status} ${bytes.toString()}`;
+      const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
+      if (digest !== blob.digest) return `blob ${blob.digest}: served bytes of ${digest}`;
+    }
+    return undefined;
+  };
+  const steadyPulls = (registryUrl: string) => {
+    let next = 0;
+    return new SteadyRequests(() => pull(registryUrl, TAGS[next++ % TAGS.length]!), 50);
+  };
+
   beforeAll(async () => {
     [wharf, registry] = await Promise.all([startMultiProcess(), startDockerRegistry({ auth: 'none' })]);
     for (const tag of TAGS) {
@@ -314,4 +341,60 @@ describe('rolling restarts of the multi-process deployment', () => {
       countByType(contentEvents),
     );
   }, 150_000);
+
+  it('serves every pull while each other service restarts, and from a second distribution while the first restarts', async () => {
+    expect(repositoryHref, 'the sync test ran first').not.toBe('');
+    const { task } = await post<{ task: string }>(
+      DISTRIBUTIONS,
+      { name: 'big', base_path: 'team/big', repository: repositoryHref },
+      202,
+    );
+    expect((await finished(task, 20_000)).state).toBe('completed');
+    await eventually('the distribution to serve team/big', async () =>
+      (await pull(wharf.registryUrl, TAGS[0]!)) === undefined ? true : undefined,
+    );
+
+    const pulls = steadyPulls(wharf.registryUrl);
+    const status = statusChecks();
+    try {
+      for (const service of ['content', 'audit', 'sync', 'upload', 'publication', 'gateway']) {
+        pulls.during = status.during = service;
+        expect(await wharf.restart!(service), service).toBe(0);
+        pulls.during = status.during = 'none';
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      }
+      expect(pulls.failures()).toEqual([]);
+      expect(status.failures().filter((failure) => !failure.startsWith('gateway:'))).toEqual([]);
+      expect(pulls.answers.length).toBeGreaterThan(TAGS.length);
+
+      // A second distribution process on its own registry port, as a second replica behind a Service.
+      const secondRegistryUrl = `http://127.0.0.1:${await freePort()}`;
+      await wharf.startReplica!('distribution', {
+        WHARF_REGISTRY_PORT: new URL(secondRegistryUrl).port,
+      });
+      await eventually('the second distribution process to serve team/big', async () =>
+        (await pull(secondRegistryUrl, TAGS[0]!)) === undefined ? true : undefined,
+      );
+      const secondPulls = steadyPulls(secondRegistryUrl);
+      try {
+        pulls.during = secondPulls.during = 'distribution';
+        expect(await wharf.restart!('distribution')).toBe(0);
+        pulls.during = secondPulls.during = 'none';
+        // Clients of the restarted process retry; it serves again as soon as it is ready.
+        const servedAgainAt = pulls.answers.length;
+        await eventually('the restarted distribution process to serve pulls again', async () =>
+          pulls.answers.slice(servedAgainAt).some((answer) => answer.ok) ? true : undefined,
+        );
+      } finally {
+        await secondPulls.stop();
+      }
+      expect(secondPulls.failures()).toEqual([]);
+      expect(secondPulls.answers.filter((answer) => answer.during === 'distribution').length).toBeGreaterThan(
+        0,
+      );
+      expect(pulls.failures().filter((failure) => !failure.startsWith('distribution:'))).toEqual([]);
+    } finally {
+      await Promise.all([pulls.stop(), status.stop()]);
+    }
+  }, 120_000);
 });

@@ -24,7 +24,7 @@ export interface WharfDeployment {
   restart?(service: string): Promise<number | null>;
   /**
    * Multi-process only: one more process of a service with the deployment's settings plus `extraEnv` (a
-   * second replica), with a data directory of its own; `stop` stops it too.
+   * second replica), sharing the service's data as replicas share its database; `stop` stops it too.
    */
   startReplica?(service: string, extraEnv?: Readonly<Record<string, string>>): Promise<WharfProcess>;
   stop(): Promise<void>;
@@ -94,7 +94,6 @@ export async function startMultiProcess(
   const processes = await Promise.all([...SERVICES.map((service) => start(service)), start('gateway')]);
   const gateway = processes.find((p) => p.name === 'gateway')!;
   const apiUrl = gateway.url;
-  let replicas = 0;
   return {
     mode: 'multi-process',
     apiUrl,
@@ -116,7 +115,7 @@ export async function startMultiProcess(
       return exitCode;
     },
     async startReplica(service, extraEnv = {}) {
-      const replica = await start(service, `${service}-replica-${++replicas}`, extraEnv);
+      const replica = await start(service, service, extraEnv);
       processes.push(replica);
       return replica;
     },
