@@ -15,6 +15,18 @@ export interface WharfDeployment {
   api(path: string, init?: RequestInit): Promise<Response>;
   /** Multi-process only: the bus and S3 settings its services share, for tests that act as another service. */
   readonly serviceEnv?: Readonly<Record<string, string>>;
+  /** Multi-process only: the directory under which each service keeps its data (`<dataDir>/<service>`). */
+  readonly dataDir?: string;
+  /**
+   * Multi-process only: stops a service's process with SIGTERM, as a rolling restart does, and starts it again
+   * with the same settings and data; resolves with the old process's exit code once the new one is ready.
+   */
+  restart?(service: string): Promise<number | null>;
+  /**
+   * Multi-process only: one more process of a service with the deployment's settings plus `extraEnv` (a
+   * second replica), sharing the service's data as replicas share its database; `stop` stops it too.
+   */
+  startReplica?(service: string, extraEnv?: Readonly<Record<string, string>>): Promise<WharfProcess>;
   stop(): Promise<void>;
 }
 
@@ -77,20 +89,36 @@ export async function startMultiProcess(
     WHARF_REGISTRY_PORT: String(registryPort),
     ...extraEnv,
   };
-  const processes = await Promise.all([
-    ...SERVICES.map((service) =>
-      startWharfProcess(service, { ...env, WHARF_DATA_DIR: join(dataDir, service) }),
-    ),
-    startWharfProcess('gateway', { ...env, WHARF_DATA_DIR: join(dataDir, 'gateway') }),
-  ]);
-  const apiUrl = processes.find((p) => p.name === 'gateway')!.url;
+  const start = (service: string, dir = service, extra: Readonly<Record<string, string>> = {}) =>
+    startWharfProcess(service, { ...env, ...extra, WHARF_DATA_DIR: join(dataDir, dir) });
+  const processes = await Promise.all([...SERVICES.map((service) => start(service)), start('gateway')]);
+  const gateway = processes.find((p) => p.name === 'gateway')!;
+  const apiUrl = gateway.url;
   return {
     mode: 'multi-process',
     apiUrl,
     registryUrl: `http://127.0.0.1:${registryPort}`,
     serviceEnv: env,
+    dataDir,
     processes,
     api: adminApi(apiUrl),
+    async restart(service) {
+      const index = processes.findIndex((p) => p.name === service);
+      if (index < 0) throw new Error(`no ${service} process in this deployment`);
+      const exitCode = await processes[index]!.stop('SIGTERM');
+      processes[index] = await startWharfProcess(
+        service,
+        { ...env, WHARF_DATA_DIR: join(dataDir, service) },
+        // The gateway comes back on its port, so the deployment's API URL stays true.
+        service === 'gateway' ? { port: gateway.port } : {},
+      );
+      return exitCode;
+    },
+    async startReplica(service, extraEnv = {}) {
+      const replica = await start(service, service, extraEnv);
+      processes.push(replica);
+      return replica;
+    },
     async stop() {
       await Promise.all(processes.map((p) => p.stop()));
       rmSync(dataDir, { recursive: true, force: true });

@@ -83,7 +83,7 @@ export class InMemoryBus extends MessageBus {
     const body = encodePayload(data, subject);
     const handler = this.broker.requestHandlerFor(subject);
     // Like NATS reporting "no responders", a request nobody can answer fails at once instead of waiting.
-    if (!handler) throw new BusTimeoutError(subject);
+    if (!handler) throw new BusTimeoutError(subject, true);
     const headers = { ...options.headers };
     const timeoutMs = options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     return new Promise<R>((resolve, reject) => {

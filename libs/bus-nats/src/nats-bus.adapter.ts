@@ -161,9 +161,8 @@ export class NatsBus extends MessageBus implements ConsumerLagReporter {
         headers: toNatsHeaders(options.headers),
       });
     } catch (error) {
-      const unanswered =
-        error instanceof TimeoutError || (error instanceof RequestError && error.isNoResponders());
-      if (unanswered) throw new BusTimeoutError(subject);
+      const noResponders = error instanceof RequestError && error.isNoResponders();
+      if (noResponders || error instanceof TimeoutError) throw new BusTimeoutError(subject, noResponders);
       throw error;
     }
     if (reply.headers?.has(REPLY_ERROR_HEADER)) throw decodeError(reply.data);

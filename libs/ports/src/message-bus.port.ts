@@ -54,7 +54,14 @@ export interface BusConsumer {
 }
 
 export class BusTimeoutError extends Error {
-  constructor(readonly subject: string) {
+  constructor(
+    readonly subject: string,
+    /**
+     * True when no process was answering the subject at all (NATS "no responders"), so the request reached
+     * no one and may be sent again safely; typically the one process of a service is restarting.
+     */
+    readonly noResponders = false,
+  ) {
     super(`no reply on ${subject} in time`);
     this.name = 'BusTimeoutError';
   }

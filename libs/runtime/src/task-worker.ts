@@ -42,18 +42,30 @@ const WORKER_NAME = Symbol('WORKER_NAME');
 const HEARTBEATS_PER_ACK_WAIT = 3;
 
 /**
+ * How long a worker that was told to stop (SIGTERM) lets its running tasks finish before it hands them back to
+ * the bus: well inside Kubernetes' default 30 s termination grace period, with time left to close the rest.
+ */
+const SHUTDOWN_GRACE_MS = 5_000;
+
+/**
  * Runs the tasks the registry hands this service (`tasks.run.<worker>`), reporting start, progress and the
  * outcome. A handler's failure is the task's failure (the command is acknowledged: failing again would not
  * help); a report that cannot reach the registry leaves the command unacknowledged, so it is delivered again.
  * Handlers must be idempotent: a task may run again after a crash. The ack wait (WHARF_TASK_ACK_WAIT_MS) is
  * how long a dead worker's task waits for another worker; a live worker keeps its task however long it runs
- * by telling the bus it is working.
+ * by telling the bus it is working. On shutdown a task still running after a short grace is handed back (its
+ * command fails here, so the bus offers it again at once) rather than left to the ack wait, which would keep
+ * it from every other worker for up to WHARF_TASK_ACK_WAIT_MS.
  */
 @Injectable()
 export class TaskWorker implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger: Logger;
   private readonly handlers = new Map<string, TaskHandler>();
   private consumer?: BusConsumer;
+  /** Commands being run; shutdown waits for them to finish or be handed back. */
+  private readonly inFlight = new Set<Promise<void>>();
+  /** Aborted when the grace for running tasks is over: they are handed back and may report nothing more. */
+  private readonly handingBack = new AbortController();
 
   private readonly ackWaitMs: number;
 
@@ -74,16 +86,33 @@ export class TaskWorker implements OnApplicationBootstrap, OnModuleDestroy {
   async onApplicationBootstrap(): Promise<void> {
     this.consumer = await this.bus.consumeCommands<RunTaskCommand>(
       runTaskSubject(this.worker),
-      (message) => this.runWithHeartbeat(message),
+      (message) => this.track(this.runWithHeartbeat(message)),
       { concurrency: 4, ackWaitMs: this.ackWaitMs },
     );
   }
 
+  /**
+   * Stops taking tasks, then waits for the running ones, handing back those still running after the grace.
+   * Their commands are settled here, before the bus closes; left unsettled, they would wait out the ack wait.
+   */
   async onModuleDestroy(): Promise<void> {
     await this.consumer?.close();
+    if (this.inFlight.size === 0) return;
+    const grace = setTimeout(() => this.handingBack.abort(), SHUTDOWN_GRACE_MS);
+    await Promise.allSettled([...this.inFlight]);
+    clearTimeout(grace);
+  }
+
+  private track(running: Promise<void>): Promise<void> {
+    this.inFlight.add(running);
+    void running.catch(() => undefined).finally(() => this.inFlight.delete(running));
+    return running;
   }
 
   private async report(report: TaskReport) {
+    // A handed-back task runs again elsewhere; what this copy would still say (likely a failure caused by
+    // the shutdown itself) must not reach the registry.
+    if (this.handingBack.signal.aborted) throw new Error(`task ${report.taskId} was handed back`);
     return this.queries.ask('tasks.report', report);
   }
 
@@ -107,10 +136,21 @@ export class TaskWorker implements OnApplicationBootstrap, OnModuleDestroy {
     const stop = taskDuration.startTimer({ name });
     tasksRunning.inc({ name });
     let state: string | undefined;
+    // Rejects when running tasks are handed back, so the bus offers this task's command again at once.
+    let handBack = () => {};
+    const handedBack = new Promise<never>((_, reject) => {
+      handBack = () => {
+        this.logger.warn(`task ${taskId}: still running at shutdown, handed back to run elsewhere`);
+        reject(new Error(`task ${taskId} was handed back: this worker is shutting down`));
+      };
+    });
+    this.handingBack.signal.addEventListener('abort', handBack, { once: true });
     try {
       const active = withOperation({ taskId }, trace.setSpan(context.active(), span));
-      state = await runInContext(active, () => this.run(message.data));
+      // The handler is not interrupted when handed back; it runs on until the process exits, unheard.
+      state = await Promise.race([runInContext(active, () => this.run(message.data)), handedBack]);
     } finally {
+      this.handingBack.signal.removeEventListener('abort', handBack);
       clearInterval(heartbeat);
       tasksRunning.dec({ name });
       // A task this worker skipped (already finished elsewhere) or could not report on is not counted.

@@ -36,12 +36,13 @@ export function basicAuthorization(password = TEST_ADMIN_PASSWORD, username = 'a
 export async function startWharfProcess(
   app: string,
   env: Record<string, string>,
-  options: { portVariable?: string; readyTimeoutMs?: number } = {},
+  /** `port`: listen there rather than on a free port, e.g. to come back where a restarted process was. */
+  options: { portVariable?: string; readyTimeoutMs?: number; port?: number } = {},
 ): Promise<WharfProcess> {
   const main = join(repoRoot, 'apps', app, 'dist', 'main.js');
   if (!existsSync(main))
     throw new Error(`${main} is missing: run \`npm run build\` before the end-to-end tests`);
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   // A registry asked to take "any port" would race the HTTP port chosen here (the kernel may hand the same
   // just-released port to both), so it gets a free port of its own, different from the HTTP one.
   if (env.WHARF_REGISTRY_PORT === '0') {
