@@ -56,14 +56,14 @@ export class OciLayoutExporter {
       await add('oci-layout', LAYOUT_FILE);
       await add('index.json', this.index(content));
       for (const entry of this.entries(content)) {
+        // Opened before its tar entry exists: an entry nobody pipes into would, once the tar is destroyed,
+        // raise its error with no listener (an uncaught exception) when a blob cannot be read.
+        const source = await entry.open();
         await new Promise<void>((resolve, reject) => {
           const target = tar.entry({ name: entry.path, size: entry.size }, (e) =>
             e ? reject(e) : resolve(),
           );
-          entry
-            .open()
-            .then((source) => pipeline(source, target))
-            .catch(reject);
+          pipeline(source, target).catch(reject);
         });
         await this.advance(content, entry);
       }

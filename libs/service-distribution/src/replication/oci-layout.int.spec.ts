@@ -392,6 +392,56 @@ describe('OCI image layout export and import (embedded adapters)', () => {
       expect(await unitKeys(bad.repositoryId)).toEqual([]);
     });
 
+    it('leaves nothing in the bucket when an export fails half way, and says which export failed', async () => {
+      const broken = randomImage({ layers: 2 });
+      const blobs = app.get(BlobStore, { strict: false });
+      for (const blob of blobsOf(broken)) {
+        await blobs.put(Readable.from([blob.bytes]), blob.digest);
+        await queries.ask('content.blob.record', { digest: blob.digest, size: blob.size });
+      }
+      for (const item of manifestsOf(broken)) {
+        await queries.ask('content.manifest.record', {
+          bytes: Buffer.from(item.bytes).toString('base64'),
+          mediaType: item.mediaType,
+        });
+      }
+      const brokenId = (await queries.ask('content.repository.create', { name: 'broken' })).id;
+      await queries.ask('content.version.modify', {
+        repositoryId: brokenId,
+        add: [manifestKey(broken.digest)],
+      });
+      const written = await queries.ask('content.version.tag', {
+        repositoryId: brokenId,
+        tag: 'latest',
+        digest: broken.digest,
+      });
+      // The blob store lost a layer: the export meets it after writing other objects.
+      const lost = broken.layers[1]!.digest;
+      await blobs.delete(lost);
+      for (const format of ['directory', 'oci-archive'] as const) {
+        const path = `broken/${format}`;
+        const payload = await queries.ask('replication.validate-export', {
+          repositoryId: brokenId,
+          version: written.version.number,
+          format,
+          path,
+          storage: 's3',
+        });
+        const task = await settled(
+          await queries.ask('tasks.dispatch', {
+            name: REPLICATION_TASKS.export,
+            worker: DISTRIBUTION_WORKER,
+            payload,
+            exclusiveResources: [],
+          }),
+        );
+        expect(task.state).toBe('failed');
+        expect(task.error?.description).toContain(`to ${path} failed`);
+        expect(task.error?.description).toContain(lost);
+        expect(await keysUnder('broken/')).toEqual([]);
+      }
+    });
+
     it('refuses keys already taken, keys with "..", and imports of keys holding nothing', async () => {
       const refusal = async (ask: () => Promise<unknown>) => {
         const error = await ask().then(
