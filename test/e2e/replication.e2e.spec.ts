@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +22,8 @@ const run = promisify(execFile);
 const REMOTES = '/pulp/api/v3/remotes/container/container/';
 const REPOSITORIES = '/pulp/api/v3/repositories/container/container/';
 const TARGETS = '/pulp/api/v3/replication-targets/';
+// s3rver accepts any key pair; a distinctive secret shows whether it ever leaks into a response.
+const s3SecretKey = `s3-secret-${randomUUID()}`;
 const sha256 = (bytes: Buffer | string) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 
 /** A response body as the tests read it: fields looked up by name. */
@@ -95,7 +97,13 @@ describe.each([
 
   beforeAll(async () => {
     exportRoot = mkdtempSync(join(tmpdir(), 'wharf-e2e-exports-'));
-    wharf = await start({ WHARF_EXPORT_ROOT: exportRoot });
+    wharf = await start({
+      WHARF_EXPORT_ROOT: exportRoot,
+      WHARF_EXPORT_BUCKET: `${process.env.WHARF_TEST_S3_BUCKET}/e2e-exports-${randomUUID()}`,
+      WHARF_S3_URL: process.env.WHARF_TEST_S3_URL!,
+      WHARF_S3_ACCESS_KEY: 'S3RVER',
+      WHARF_S3_SECRET_KEY: s3SecretKey,
+    });
     source = await startDockerRegistry();
     destination = await startDockerRegistry({ auth: 'htpasswd' });
     front = await startRegistryFront(destination);
@@ -250,5 +258,40 @@ describe.each([
     expect(await tagsOf(`${target.pulp_href}versions/1/`)).toEqual(
       await tagsOf(await latestVersion(repository.pulp_href)),
     );
+  });
+
+  it('exports into the export bucket and imports from it with equal tags and digests, credentials never shown', async () => {
+    const exported = await settled(
+      await call('POST', `${repository.pulp_href}oci_export/`, {
+        path: 'site/app',
+        format: 'oci-archive',
+        chunk_size: 1048576,
+        storage: 's3',
+      }),
+    );
+    expect(exported.state, exported.error?.description).toBe('completed');
+
+    const badStorage = await call('POST', `${repository.pulp_href}oci_export/`, {
+      path: 'x',
+      storage: 'ftp',
+    });
+    expect(badStorage.status).toBe(400);
+    expect(badStorage.json).toEqual({ storage: ['Expected one of filesystem, s3.'] });
+    const taken = await call('POST', `${repository.pulp_href}oci_export/`, {
+      path: 'site/app',
+      storage: 's3',
+    });
+    expect(taken.status).toBe(400);
+    expect(taken.json).toEqual({ path: ['Something already exists at this key in the export bucket.'] });
+
+    const target = (await call('POST', REPOSITORIES, { name: 'from-bucket' })).json;
+    const imported = await settled(
+      await call('POST', `${target.pulp_href}oci_import/`, { path: 'site/app', storage: 's3' }),
+    );
+    expect(imported.state, imported.error?.description).toBe('completed');
+    expect(await tagsOf(`${target.pulp_href}versions/1/`)).toEqual(
+      await tagsOf(await latestVersion(repository.pulp_href)),
+    );
+    expect(bodies.join('\n')).not.toContain(s3SecretKey);
   });
 });

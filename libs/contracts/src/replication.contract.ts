@@ -80,12 +80,17 @@ export interface ReplicateTaskPayload {
 /** Where an export goes or an import comes from. */
 export type OciLayoutFormat = 'directory' | 'oci-archive';
 
+/** Where exports are written and imports read: WHARF_EXPORT_ROOT or WHARF_EXPORT_BUCKET. */
+export type ExportStorage = 'filesystem' | 's3';
+
 export interface ExportTaskPayload {
   readonly repositoryId: string;
   readonly version: number;
   readonly format: OciLayoutFormat;
-  /** Relative to WHARF_EXPORT_ROOT; must not exist yet. */
+  /** Relative to WHARF_EXPORT_ROOT, or a key (prefix) in WHARF_EXPORT_BUCKET; must not exist yet. */
   readonly path: string;
+  /** Where `path` is: the filesystem (default) or the configured export bucket. */
+  readonly storage?: ExportStorage;
   /** oci-archive only: split the tarball into files of at most this many bytes, with a SHA256SUMS manifest. */
   readonly chunkSize?: number;
 }
@@ -93,8 +98,9 @@ export interface ExportTaskPayload {
 export interface ImportTaskPayload {
   readonly repositoryId: string;
   readonly format: OciLayoutFormat;
-  /** Relative to WHARF_EXPORT_ROOT. */
+  /** Relative to WHARF_EXPORT_ROOT, or a key (prefix) in WHARF_EXPORT_BUCKET. */
   readonly path: string;
+  readonly storage?: ExportStorage;
 }
 
 export const REPLICATION_TASKS = {

@@ -1,12 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { BlobStore, ContentIndex, EventStore, MessageBus } from '@wharf/ports';
+import { BlobStore, ContentIndex, EventStore, MessageBus, type ObjectStore } from '@wharf/ports';
 import { SqliteEventStore } from '@wharf/event-store-sqlite';
 import { MongoEventStore } from '@wharf/event-store-mongo';
 import { SqliteContentIndex } from '@wharf/content-index-sqlite';
 import { MongoContentIndex } from '@wharf/content-index-mongo';
 import { FsBlobStore } from '@wharf/blob-store-fs';
-import { S3BlobStore } from '@wharf/blob-store-s3';
+import { S3BlobStore, S3ObjectStore } from '@wharf/blob-store-s3';
 import { InMemoryBroker, InMemoryBus } from '@wharf/bus-memory';
 import { NatsBus } from '@wharf/bus-nats';
 import type { Settings } from './settings.js';
@@ -29,6 +29,7 @@ export class Infrastructure {
   private bus?: Promise<MessageBus>;
   private removeLagSource?: () => void;
   private blobs?: BlobStore;
+  private exportObjects?: ObjectStore;
   private readonly eventStores = new Map<string, Promise<EventStore>>();
   private readonly contentIndexes = new Map<string, Promise<ContentIndex>>();
   readonly probes: ReadinessProbe[] = [];
@@ -61,6 +62,22 @@ export class Infrastructure {
     return this.blobs;
   }
 
+  /** The bucket exports with `"storage": "s3"` go to (WHARF_EXPORT_BUCKET); undefined when not configured. */
+  exportObjectStore(): ObjectStore | undefined {
+    const bucket = this.settings.exportBucket;
+    if (bucket && !this.exportObjects) {
+      this.exportObjects = new S3ObjectStore({
+        endPoint: bucket.url,
+        accessKey: bucket.accessKey,
+        secretKey: bucket.secretKey,
+        bucket: bucket.bucket,
+        prefix: bucket.prefix,
+        region: bucket.region,
+      });
+    }
+    return this.exportObjects;
+  }
+
   eventStore(owner: string): Promise<EventStore> {
     let store = this.eventStores.get(owner);
     if (!store) {
@@ -84,6 +101,7 @@ export class Infrastructure {
     const stores = await Promise.allSettled([...this.eventStores.values(), ...this.contentIndexes.values()]);
     await Promise.allSettled(stores.map((s) => (s.status === 'fulfilled' ? s.value.close() : undefined)));
     await this.blobs?.close();
+    await this.exportObjects?.close();
     this.removeLagSource?.();
     if (this.bus) await (await this.bus).close();
   }

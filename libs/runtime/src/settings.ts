@@ -41,6 +41,13 @@ export interface Settings {
   readonly uploadExpiryMs: number;
   /** WHARF_EXPORT_ROOT: the only directory exports are written under and imports read from; unset disables both. */
   readonly exportRoot: string | undefined;
+  /**
+   * WHARF_EXPORT_BUCKET (`bucket` or `bucket/prefix`): where exports with `"storage": "s3"` go, on the S3
+   * endpoint and credentials of WHARF_S3_URL, WHARF_S3_ACCESS_KEY, WHARF_S3_SECRET_KEY; unset disables them.
+   */
+  readonly exportBucket:
+    | { url: string; accessKey: string; secretKey: string; bucket: string; prefix: string; region: string }
+    | undefined;
   /** Where the audit service delivers every recorded event (CloudEvents, HMAC-signed with `secret`). */
   readonly auditWebhooks: readonly { readonly url: string; readonly secret: Secret }[];
 }
@@ -243,6 +250,24 @@ function auditWebhooks(env: Env): Settings['auditWebhooks'] {
   return urls.map((url) => ({ url, secret: new Secret(secret) }));
 }
 
+function exportBucket(env: Env): Settings['exportBucket'] {
+  const value = env.WHARF_EXPORT_BUCKET;
+  if (!value) return undefined;
+  const [bucket = '', ...rest] = value.split('/');
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
+    throw new SettingsError('WHARF_EXPORT_BUCKET', 'must be a bucket name, optionally followed by /prefix');
+  }
+  const reason = 'when WHARF_EXPORT_BUCKET is set';
+  return {
+    url: url(env, 'WHARF_S3_URL', reason, ['http:', 'https:']),
+    accessKey: required(env, 'WHARF_S3_ACCESS_KEY', reason),
+    secretKey: required(env, 'WHARF_S3_SECRET_KEY', reason),
+    bucket,
+    prefix: rest.filter((segment) => segment !== '').join('/'),
+    region: env.WHARF_S3_REGION || 'us-east-1',
+  };
+}
+
 export function loadSettings(env: Env, defaults: SettingsDefaults): Settings {
   const dataDir = dataDirectory(env);
   const bus = oneOf(env, 'WHARF_BUS', ['memory', 'nats'] as const, defaults.bus);
@@ -287,6 +312,7 @@ export function loadSettings(env: Env, defaults: SettingsDefaults): Settings {
       DEFAULT_UPLOAD_EXPIRY_HOURS,
     ),
     exportRoot: env.WHARF_EXPORT_ROOT ? resolve(env.WHARF_EXPORT_ROOT) : undefined,
+    exportBucket: exportBucket(env),
     auditWebhooks: auditWebhooks(env),
   };
 }

@@ -21,6 +21,7 @@ import {
   REPLICATION_TASKS,
   distributionHref,
   replicationTargetHref,
+  type ExportStorage,
   type OciLayoutFormat,
   type ReplicationTargetField,
   type ReplicationTargetInput,
@@ -247,6 +248,12 @@ function format(value: unknown): OciLayoutFormat {
   throw new FieldValidationException({ format: ['Expected one of directory, oci-archive.'] });
 }
 
+function storage(value: unknown): ExportStorage {
+  if (value === undefined) return 'filesystem';
+  if (value === 'filesystem' || value === 's3') return value;
+  throw new FieldValidationException({ storage: ['Expected one of filesystem, s3.'] });
+}
+
 function exportPath(value: unknown): string {
   if (typeof value !== 'string' || value.trim() === '') {
     throw new FieldValidationException({ path: ['This field is required.'] });
@@ -255,7 +262,8 @@ function exportPath(value: unknown): string {
 }
 
 /**
- * OCI image layout export and import of a repository's versions, to and from WHARF_EXPORT_ROOT: for carrying
+ * OCI image layout export and import of a repository's versions, to and from WHARF_EXPORT_ROOT or
+ * WHARF_EXPORT_BUCKET (`"storage": "s3"`; the bucket's credentials stay in the settings): for carrying
  * content into networks with no connection. Both are tasks on the distribution worker.
  */
 @Controller(`${API_ROOT.slice(1)}${REPOSITORIES_PATH}`)
@@ -305,6 +313,7 @@ export class OciLayoutController {
       version,
       format: format(body?.format),
       path: exportPath(body?.path),
+      storage: storage(body?.storage),
       ...(chunkSize !== undefined && { chunkSize: chunkSize as number }),
     });
     return this.tasks.dispatch({
@@ -339,6 +348,7 @@ export class OciLayoutController {
       repositoryId: repository.id,
       format: format(body?.format),
       path: exportPath(body?.path),
+      storage: storage(body?.storage),
     });
     return this.tasks.dispatch({
       name: REPLICATION_TASKS.import,

@@ -91,10 +91,20 @@ export const REPLICATION_SCHEMAS = {
   },
   OciExport: {
     type: 'object',
-    description: 'Export a repository version as an OCI image layout under WHARF_EXPORT_ROOT.',
+    description:
+      'Export a repository version as an OCI image layout under WHARF_EXPORT_ROOT or into WHARF_EXPORT_BUCKET.',
     required: ['path'],
     properties: {
-      path: { type: 'string', description: 'Where to write, relative to WHARF_EXPORT_ROOT; must not exist.' },
+      path: {
+        type: 'string',
+        description: 'Where to write, relative to WHARF_EXPORT_ROOT or a key in the bucket; must not exist.',
+      },
+      storage: {
+        type: 'string',
+        enum: ['filesystem', 's3'],
+        description:
+          'filesystem (default): path is under WHARF_EXPORT_ROOT; s3: path is a key (prefix) in WHARF_EXPORT_BUCKET.',
+      },
       format: {
         type: 'string',
         enum: ['directory', 'oci-archive'],
@@ -115,10 +125,20 @@ export const REPLICATION_SCHEMAS = {
   },
   OciImport: {
     type: 'object',
-    description: 'Import an OCI image layout export from under WHARF_EXPORT_ROOT as one new version.',
+    description:
+      'Import an OCI image layout export from WHARF_EXPORT_ROOT or WHARF_EXPORT_BUCKET as one new version.',
     required: ['path'],
     properties: {
-      path: { type: 'string', description: 'The export, relative to WHARF_EXPORT_ROOT.' },
+      path: {
+        type: 'string',
+        description: 'The export, relative to WHARF_EXPORT_ROOT or a key in the bucket.',
+      },
+      storage: {
+        type: 'string',
+        enum: ['filesystem', 's3'],
+        description:
+          'filesystem (default): path is under WHARF_EXPORT_ROOT; s3: path is a key (prefix) in WHARF_EXPORT_BUCKET.',
+      },
       format: {
         type: 'string',
         enum: ['directory', 'oci-archive'],

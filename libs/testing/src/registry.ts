@@ -36,6 +36,11 @@ export interface DockerRegistryOptions {
   readonly anonymousPull?: boolean;
   /** Serve HTTPS with a self-signed certificate for 127.0.0.1 (its PEM is `caCertificate`). */
   readonly tls?: boolean;
+  /**
+   * Accept manifest and blob DELETEs (default true). False is docker-registry's own default, which answers
+   * 405 UNSUPPORTED, as many production registries do.
+   */
+  readonly deletes?: boolean;
 }
 
 export interface StartedDockerRegistry extends StartedServer {
@@ -97,7 +102,7 @@ export async function startDockerRegistry(
     log: { level: 'error', accesslog: { disabled: true } },
     storage: {
       filesystem: { rootdirectory: storageDirectory },
-      delete: { enabled: true },
+      delete: { enabled: options.deletes ?? true },
       maintenance: { uploadpurging: { enabled: false } },
     },
     http: {

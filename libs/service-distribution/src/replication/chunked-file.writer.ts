@@ -1,7 +1,4 @@
 import { createHash, type Hash } from 'node:crypto';
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 
@@ -13,17 +10,20 @@ export function partName(index: number): string {
   return `${ARCHIVE_PART_PREFIX}${String(index).padStart(3, '0')}`;
 }
 
+/** Opens a stream that writes one file (or object) of a chunked export. */
+export type CreateFile = (name: string) => Writable;
+
 /**
- * Writes a byte stream into a directory as files of at most `chunkSize` bytes (`archive.tar.000`, `.001`, …;
+ * Writes a byte stream into a directory (or under an object prefix) as files of at most `chunkSize` bytes (`archive.tar.000`, `.001`, …;
  * `cat archive.tar.* > x.tar` restores it), hashing each as it goes, and on finish writes SHA256SUMS. For
- * removable media of a given size; memory holds one write at a time.
+ * removable media of a given size; memory holds one write at a time (plus what the file's stream buffers).
  */
 export class ChunkedFileWriter extends Writable {
   private readonly sums: string[] = [];
-  private part?: { stream: WriteStream; hash: Hash; written: number; name: string };
+  private part?: { stream: Writable; hash: Hash; written: number; name: string };
 
   constructor(
-    private readonly directory: string,
+    private readonly create: CreateFile,
     private readonly chunkSize: number,
   ) {
     super();
@@ -51,7 +51,9 @@ export class ChunkedFileWriter extends Writable {
   override async _final(callback: (error?: Error | null) => void) {
     try {
       if (this.part) await this.closePart();
-      await writeFile(join(this.directory, CHECKSUMS_FILE), this.sums.join(''));
+      const sums = this.create(CHECKSUMS_FILE);
+      sums.end(this.sums.join(''));
+      await finished(sums);
       callback();
     } catch (error) {
       callback(error as Error);
@@ -60,7 +62,7 @@ export class ChunkedFileWriter extends Writable {
 
   private openPart() {
     const name = partName(this.sums.length);
-    const stream = createWriteStream(join(this.directory, name), { flags: 'wx' });
+    const stream = this.create(name);
     // A failing disk (full, removed) fails the export instead of going unheard.
     stream.on('error', (error) => this.destroy(error));
     this.part = {

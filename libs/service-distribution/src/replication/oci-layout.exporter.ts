@@ -1,8 +1,5 @@
-import { createWriteStream } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { Writable } from 'node:stream';
 import { pack as tarPack } from 'tar-stream';
 import { parseDigest } from '@wharf/oci';
 import type { TransferProgress } from './transfer.progress.js';
@@ -34,15 +31,19 @@ export class OciLayoutExporter {
     private readonly progress: TransferProgress<ExportStage>,
   ) {}
 
-  async toDirectory(content: VersionContent, directory: string): Promise<void> {
-    await mkdir(join(directory, 'blobs', 'sha256'), { recursive: true });
-    await writeFile(join(directory, 'oci-layout'), LAYOUT_FILE);
-    await writeFile(join(directory, 'index.json'), this.index(content));
+  /**
+   * The layout as separate files (a directory, or objects under a prefix), `index.json` last: a reader that
+   * finds it finds every blob it names.
+   */
+  async toFiles(content: VersionContent, create: (path: string) => Promise<Writable>): Promise<void> {
+    const text = async (path: string, value: string) =>
+      pipeline(Readable.from([Buffer.from(value)]), await create(path));
+    await text('oci-layout', LAYOUT_FILE);
     for (const entry of this.entries(content)) {
-      await mkdir(join(directory, entry.path, '..'), { recursive: true });
-      await pipeline(await entry.open(), createWriteStream(join(directory, entry.path), { flags: 'wx' }));
+      await pipeline(await entry.open(), await create(entry.path));
       await this.advance(content, entry);
     }
+    await text('index.json', this.index(content));
   }
 
   async toArchive(content: VersionContent, sink: Writable): Promise<void> {
@@ -55,14 +56,14 @@ export class OciLayoutExporter {
       await add('oci-layout', LAYOUT_FILE);
       await add('index.json', this.index(content));
       for (const entry of this.entries(content)) {
+        // Opened before its tar entry exists: an entry nobody pipes into would, once the tar is destroyed,
+        // raise its error with no listener (an uncaught exception) when a blob cannot be read.
+        const source = await entry.open();
         await new Promise<void>((resolve, reject) => {
           const target = tar.entry({ name: entry.path, size: entry.size }, (e) =>
             e ? reject(e) : resolve(),
           );
-          entry
-            .open()
-            .then((source) => pipeline(source, target))
-            .catch(reject);
+          pipeline(source, target).catch(reject);
         });
         await this.advance(content, entry);
       }

@@ -1,7 +1,4 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { extract as tarExtract } from 'tar-stream';
@@ -29,6 +26,16 @@ export interface ImportedLayout {
   readonly blobs: number;
 }
 
+/** Files of a layout or of a chunked archive: a directory, or objects under a prefix. */
+export interface LayoutFiles {
+  /** For messages: the directory or `s3://bucket/prefix`. */
+  readonly where: string;
+  /** The file's bytes, or undefined when there is none. */
+  read(name: string): Promise<Readable | undefined>;
+  /** Names of the files directly in it that start with `prefix`. */
+  names(prefix: string): Promise<string[]>;
+}
+
 const BLOB_ENTRY = /^(?:\.\/)?blobs\/(sha256|sha512)\/([0-9a-f]+)$/;
 
 /**
@@ -48,24 +55,33 @@ export class OciLayoutImporter {
     private readonly progress: TransferProgress<ImportStage>,
   ) {}
 
-  async fromDirectory(directory: string): Promise<ImportedLayout> {
+  async fromDirectory(directory: LayoutFiles): Promise<ImportedLayout> {
     this.progress.skip('verifying');
-    const index = await readIndex(await readFile(join(directory, 'index.json')), directory);
+    const where = directory.where;
+    const indexFile = await directory.read('index.json');
+    if (!indexFile) throw new Error(`${where} holds no index.json: not an OCI image layout`);
+    const index = await readIndex(await readSmall(indexFile, 'index.json'), where);
     return this.record(index, async (digest) => {
       if (this.sizes.has(digest)) return;
       const { algorithm, hex } = splitDigest(digest);
-      const path = join(directory, 'blobs', algorithm, hex);
-      const size = (await stat(path).catch(() => undefined))?.size;
-      if (size === undefined) throw new Error(`the layout at ${directory} lacks ${digest}`);
-      await this.store(createReadStream(path), digest);
+      const blob = await directory.read(`blobs/${algorithm}/${hex}`);
+      if (blob === undefined) throw new Error(`the layout at ${where} lacks ${digest}`);
+      await this.store(blob, digest);
     });
   }
 
-  /** An `oci-archive` file, or a directory of `archive.tar.NNN` parts listed in SHA256SUMS. */
-  async fromArchive(path: string): Promise<ImportedLayout> {
-    const isDirectory = (await stat(path)).isDirectory();
-    if (!isDirectory) this.progress.skip('verifying');
-    const source = isDirectory ? await this.verifiedParts(path) : () => createReadStream(path);
+  /** A directory of `archive.tar.NNN` parts listed in SHA256SUMS, all checked before anything is read. */
+  async fromChunks(directory: LayoutFiles): Promise<ImportedLayout> {
+    return this.readArchive(await this.verifiedParts(directory), directory.where);
+  }
+
+  /** An `oci-archive` tar stream; `path` names it in messages. */
+  async fromArchive(source: () => Readable, path: string): Promise<ImportedLayout> {
+    this.progress.skip('verifying');
+    return this.readArchive(source, path);
+  }
+
+  private async readArchive(source: () => Readable, path: string): Promise<ImportedLayout> {
     let indexBytes: Buffer | undefined;
     const extract = tarExtract();
     extract.on('entry', (header, stream, next) => {
@@ -93,10 +109,13 @@ export class OciLayoutImporter {
   }
 
   /** Checks every part against SHA256SUMS (read once), then returns their concatenation as a stream factory. */
-  private async verifiedParts(directory: string): Promise<() => Readable> {
-    const listing = await readFile(join(directory, CHECKSUMS_FILE), 'utf8').catch(() => {
+  private async verifiedParts(files: LayoutFiles): Promise<() => Readable> {
+    const directory = files.where;
+    const sums = await files.read(CHECKSUMS_FILE);
+    if (!sums) {
       throw new Error(`${directory} is a directory without ${CHECKSUMS_FILE}: not a chunked oci-archive`);
-    });
+    }
+    const listing = (await readSmall(sums, CHECKSUMS_FILE)).toString('utf8');
     const parts = listing
       .split('\n')
       .filter((line) => line.trim() !== '')
@@ -107,7 +126,7 @@ export class OciLayoutImporter {
         }
         return { sha256: match[1]!, name: match[2]! };
       });
-    const present = (await readdir(directory)).filter((name) => name.startsWith(ARCHIVE_PART_PREFIX)).sort();
+    const present = (await files.names(ARCHIVE_PART_PREFIX)).sort();
     const listed = parts.map((part) => part.name).sort();
     if (present.join('\n') !== listed.join('\n')) {
       throw new Error(
@@ -117,7 +136,7 @@ export class OciLayoutImporter {
     this.progress.start('verifying', parts.length);
     for (const part of parts) {
       const hash = createHash('sha256');
-      await pipeline(createReadStream(join(directory, part.name)), hash);
+      await pipeline(await opened(files, part.name), hash);
       const actual = hash.digest('hex');
       if (actual !== part.sha256) {
         throw new Error(
@@ -132,7 +151,7 @@ export class OciLayoutImporter {
     return () =>
       Readable.from(
         (async function* () {
-          for (const part of ordered) yield* createReadStream(join(directory, part.name));
+          for (const part of ordered) yield* await opened(files, part.name);
         })(),
       );
   }
@@ -217,6 +236,12 @@ async function readIndex(bytes: Buffer, where: string): Promise<IndexDescriptor[
     }
     return d as IndexDescriptor;
   });
+}
+
+async function opened(files: LayoutFiles, name: string): Promise<Readable> {
+  const stream = await files.read(name);
+  if (!stream) throw new Error(`${files.where} lost ${name} while it was read`);
+  return stream;
 }
 
 function splitDigest(digest: string): { algorithm: string; hex: string } {

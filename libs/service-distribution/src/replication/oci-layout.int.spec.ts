@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import {
   mkdirSync,
   mkdtempSync,
@@ -13,6 +13,9 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createWriteStream } from 'node:fs';
+import { Client } from 'minio';
 import { promisify } from 'node:util';
 import type { INestApplication } from '@nestjs/common';
 import { BlobStore, RemoteError } from '@wharf/ports';
@@ -41,6 +44,22 @@ import {
 import { DistributionModule } from '../distribution.module.js';
 
 const run = promisify(execFile);
+const s3Url = process.env.WHARF_TEST_S3_URL;
+const s3Bucket = process.env.WHARF_TEST_S3_BUCKET;
+if (!s3Url || !s3Bucket) {
+  throw new Error('WHARF_TEST_S3_URL and WHARF_TEST_S3_BUCKET are unset; run these tests through vitest');
+}
+// s3rver accepts any key pair; a distinctive secret lets the tests check that it never shows.
+const s3Credentials = { accessKey: 'S3RVER', secretKey: `secret-${randomUUID()}` };
+const exportPrefix = `exports-${randomUUID()}`;
+/** A plain client, to look at the export bucket as an operator would. */
+const inspector = new Client({
+  endPoint: new URL(s3Url).hostname,
+  port: Number(new URL(s3Url).port),
+  useSSL: false,
+  region: 'us-east-1',
+  ...s3Credentials,
+});
 const sha256 = (bytes: Buffer | string) => `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
 
 const ociImage = randomImage({ layers: 2, layerSize: 3000 });
@@ -129,6 +148,10 @@ describe('OCI image layout export and import (embedded adapters)', () => {
         WHARF_DATA_DIR: join(dataDir, 'data'),
         WHARF_REGISTRY_PORT: '0',
         WHARF_EXPORT_ROOT: exportRoot,
+        WHARF_EXPORT_BUCKET: `${s3Bucket}/${exportPrefix}`,
+        WHARF_S3_URL: s3Url,
+        WHARF_S3_ACCESS_KEY: s3Credentials.accessKey,
+        WHARF_S3_SECRET_KEY: s3Credentials.secretKey,
         WHARF_ADMIN_PASSWORD: randomBytes(12).toString('hex'),
         WHARF_SECRET_KEY: randomBytes(32).toString('base64'),
       },
@@ -274,6 +297,186 @@ describe('OCI image layout export and import (embedded adapters)', () => {
     }
     expect((await refusal('site-a/layout')).details).toEqual({
       path: ['Something already exists at this path.'],
+    });
+  });
+
+  describe('in the export bucket (storage s3)', () => {
+    const keysUnder = async (key: string) => {
+      const keys: string[] = [];
+      for await (const item of inspector.listObjectsV2(s3Bucket, `${exportPrefix}/${key}`, true)) {
+        if (item.name) keys.push(item.name.slice(exportPrefix.length + 1));
+      }
+      return keys.sort();
+    };
+    /** Copies objects under `key` into a local directory, as someone carrying the export away would. */
+    const download = async (key: string, into: string) => {
+      for (const name of await keysUnder(key)) {
+        const file = join(into, name.slice(key.length));
+        mkdirSync(join(file, '..'), { recursive: true });
+        await pipeline(
+          await inspector.getObject(s3Bucket, `${exportPrefix}/${name}`),
+          createWriteStream(file),
+        );
+      }
+    };
+
+    it('writes a layout as objects under a prefix, skopeo reads a downloaded copy, import round-trips', async () => {
+      await exportVersion({ path: 'site-b/layout', format: 'directory', storage: 's3' });
+      const keys = await keysUnder('site-b/layout/');
+      expect(keys).toContain('site-b/layout/index.json');
+      expect(keys).toContain('site-b/layout/oci-layout');
+      expect(keys).toContain(`site-b/layout/blobs/sha256/${signature.digest.slice('sha256:'.length)}`);
+      const local = join(dataDir, 's3-layout');
+      await download('site-b/layout', local);
+      const { stdout } = await run(skopeo, ['inspect', '--raw', `oci:${local}:multi`]);
+      expect(sha256(stdout)).toBe(multiArch.digest);
+
+      const { repositoryId: imported, task } = await importInto('s3-imported-directory', {
+        path: 'site-b/layout',
+        format: 'directory',
+        storage: 's3',
+      });
+      expect(task.state, task.error?.description).toBe('completed');
+      expect(await unitKeys(imported)).toEqual(await unitKeys(repositoryId));
+    });
+
+    it('writes an oci-archive as one object skopeo copies from, and imports it with equal tags and digests', async () => {
+      await exportVersion({ path: 'site-b/app.tar', format: 'oci-archive', storage: 's3' });
+      expect(await keysUnder('site-b/app.tar')).toEqual(['site-b/app.tar']);
+      const local = join(dataDir, 's3-app.tar');
+      await download('site-b/app.tar', local);
+      const out = join(dataDir, 's3-skopeo-dir');
+      await run(skopeo, ['copy', `oci-archive:${local}:app`, `dir:${out}`]);
+      expect(sha256(readFileSync(join(out, 'manifest.json')))).toBe(ociImage.digest);
+
+      const { repositoryId: imported, task } = await importInto('s3-imported-archive', {
+        path: 'site-b/app.tar',
+        format: 'oci-archive',
+        storage: 's3',
+      });
+      expect(task.state, task.error?.description).toBe('completed');
+      expect(await unitKeys(imported)).toEqual(await unitKeys(repositoryId));
+    });
+
+    it('chunks an archive into objects with SHA256SUMS, imports it, and refuses it with a corrupt chunk', async () => {
+      await exportVersion({ path: 'usb-b/app', format: 'oci-archive', chunkSize: 4096, storage: 's3' });
+      const keys = await keysUnder('usb-b/app/');
+      expect(keys).toContain('usb-b/app/SHA256SUMS');
+      const parts = keys.filter((key) => key.startsWith('usb-b/app/archive.tar.'));
+      expect(parts.length).toBeGreaterThan(3);
+      const local = join(dataDir, 's3-usb');
+      await download('usb-b/app', local);
+      await run('sha256sum', ['-c', 'SHA256SUMS'], { cwd: local });
+
+      const good = await importInto('s3-imported-chunks', {
+        path: 'usb-b/app',
+        format: 'oci-archive',
+        storage: 's3',
+      });
+      expect(good.task.state, good.task.error?.description).toBe('completed');
+      expect(await unitKeys(good.repositoryId)).toEqual(await unitKeys(repositoryId));
+
+      const bytes = readFileSync(join(local, 'archive.tar.002'));
+      bytes[10] ^= 0xff;
+      await inspector.putObject(s3Bucket, `${exportPrefix}/usb-b/app/archive.tar.002`, bytes);
+      const bad = await importInto('s3-imported-corrupt', {
+        path: 'usb-b/app',
+        format: 'oci-archive',
+        storage: 's3',
+      });
+      expect(bad.task.state).toBe('failed');
+      expect(bad.task.error?.description).toMatch(
+        /part archive\.tar\.002 .* has sha256 [0-9a-f]{64}, SHA256SUMS says/,
+      );
+      expect(bad.task.error?.description).not.toContain(s3Credentials.secretKey);
+      expect(await unitKeys(bad.repositoryId)).toEqual([]);
+    });
+
+    it('leaves nothing in the bucket when an export fails half way, and says which export failed', async () => {
+      const broken = randomImage({ layers: 2 });
+      const blobs = app.get(BlobStore, { strict: false });
+      for (const blob of blobsOf(broken)) {
+        await blobs.put(Readable.from([blob.bytes]), blob.digest);
+        await queries.ask('content.blob.record', { digest: blob.digest, size: blob.size });
+      }
+      for (const item of manifestsOf(broken)) {
+        await queries.ask('content.manifest.record', {
+          bytes: Buffer.from(item.bytes).toString('base64'),
+          mediaType: item.mediaType,
+        });
+      }
+      const brokenId = (await queries.ask('content.repository.create', { name: 'broken' })).id;
+      await queries.ask('content.version.modify', {
+        repositoryId: brokenId,
+        add: [manifestKey(broken.digest)],
+      });
+      const written = await queries.ask('content.version.tag', {
+        repositoryId: brokenId,
+        tag: 'latest',
+        digest: broken.digest,
+      });
+      // The blob store lost a layer: the export meets it after writing other objects.
+      const lost = broken.layers[1]!.digest;
+      await blobs.delete(lost);
+      for (const format of ['directory', 'oci-archive'] as const) {
+        const path = `broken/${format}`;
+        const payload = await queries.ask('replication.validate-export', {
+          repositoryId: brokenId,
+          version: written.version.number,
+          format,
+          path,
+          storage: 's3',
+        });
+        const task = await settled(
+          await queries.ask('tasks.dispatch', {
+            name: REPLICATION_TASKS.export,
+            worker: DISTRIBUTION_WORKER,
+            payload,
+            exclusiveResources: [],
+          }),
+        );
+        expect(task.state).toBe('failed');
+        expect(task.error?.description).toContain(`to ${path} failed`);
+        expect(task.error?.description).toContain(lost);
+        expect(await keysUnder('broken/')).toEqual([]);
+      }
+    });
+
+    it('refuses keys already taken, keys with "..", and imports of keys holding nothing', async () => {
+      const refusal = async (ask: () => Promise<unknown>) => {
+        const error = await ask().then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(error).toBeInstanceOf(RemoteError);
+        return (error as RemoteError & { details: Record<string, string[]> }).details;
+      };
+      const exportTo = (path: string) => () =>
+        queries.ask('replication.validate-export', {
+          repositoryId,
+          version,
+          format: 'directory',
+          path,
+          storage: 's3',
+        });
+      await exportVersion({ path: 'taken/app.tar', format: 'oci-archive', storage: 's3' });
+      expect(await refusal(exportTo('taken/app.tar'))).toEqual({
+        path: ['Something already exists at this key in the export bucket.'],
+      });
+      expect(await refusal(exportTo('taken'))).toEqual({
+        path: ['Something already exists at this key in the export bucket.'],
+      });
+      expect(Object.keys(await refusal(exportTo('../other-prefix')))).toEqual(['path']);
+      expect(
+        await refusal(() =>
+          queries.ask('replication.validate-import', {
+            repositoryId,
+            format: 'oci-archive',
+            path: 'nothing/here',
+            storage: 's3',
+          }),
+        ),
+      ).toEqual({ path: ['Nothing exists at this key in the export bucket.'] });
     });
   });
 });

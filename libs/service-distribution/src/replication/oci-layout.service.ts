@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { access, mkdir, rename, rm } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { access, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { Injectable } from '@nestjs/common';
-import { BlobStore } from '@wharf/ports';
+import { BlobStore, type ObjectStore } from '@wharf/ports';
 import { Infrastructure, Queries, type TaskOutcome } from '@wharf/runtime';
 import {
   repositoryVersionHref,
@@ -15,20 +15,24 @@ import {
 import { ChunkedFileWriter } from './chunked-file.writer.js';
 import { pathUnderExportRoot } from './export-root.js';
 import { OciLayoutExporter, type ExportStage } from './oci-layout.exporter.js';
-import { OciLayoutImporter, type ImportStage } from './oci-layout.importer.js';
+import { OciLayoutImporter, type ImportStage, type LayoutFiles } from './oci-layout.importer.js';
 import { TransferProgress } from './transfer.progress.js';
-import { VersionContentReader } from './version-content.reader.js';
+import { VersionContentReader, type VersionContent } from './version-content.reader.js';
 
 type Send = (reports: readonly ProgressReport[]) => Promise<void>;
 
 /**
- * Export of a repository version as an OCI image layout under WHARF_EXPORT_ROOT, and import of one as a new
- * version. An export is written under a temporary sibling name and renamed into place when complete, so its
- * path holds a whole export or nothing; an import adds its content in ONE version change at the end.
+ * Export of a repository version as an OCI image layout under WHARF_EXPORT_ROOT or into WHARF_EXPORT_BUCKET,
+ * and import of one as a new version. On the filesystem an export is written under a temporary sibling name
+ * and renamed into place when complete, so its path holds a whole export or nothing. In a bucket, where
+ * nothing renames, each object appears only when its upload completes, the file a reader starts from
+ * (`index.json`, `SHA256SUMS`, the single archive) comes last, and a failed export removes what it wrote.
+ * An import adds its content in ONE version change at the end.
  */
 @Injectable()
 export class OciLayoutService {
   private readonly root: string | undefined;
+  private readonly objects: ObjectStore | undefined;
 
   constructor(
     private readonly queries: Queries,
@@ -36,11 +40,19 @@ export class OciLayoutService {
     infrastructure: Infrastructure,
   ) {
     this.root = infrastructure.settings.exportRoot;
+    this.objects = infrastructure.exportObjectStore();
   }
 
   async validateExport(payload: ExportTaskPayload): Promise<ExportTaskPayload> {
-    const path = await pathUnderExportRoot(this.root, payload.path);
-    if (await exists(path)) throw new ValidationError({ path: ['Something already exists at this path.'] });
+    if (payload.storage === 's3') {
+      const { objects, key } = this.bucketKey(payload.path);
+      if ((await keysAt(objects, key)).length > 0) {
+        throw new ValidationError({ path: ['Something already exists at this key in the export bucket.'] });
+      }
+    } else {
+      const path = await pathUnderExportRoot(this.root, payload.path);
+      if (await exists(path)) throw new ValidationError({ path: ['Something already exists at this path.'] });
+    }
     if (payload.chunkSize !== undefined && payload.format !== 'oci-archive') {
       throw new ValidationError({ chunk_size: ['Only an oci-archive export can be chunked.'] });
     }
@@ -52,13 +64,19 @@ export class OciLayoutService {
   }
 
   async validateImport(payload: ImportTaskPayload): Promise<ImportTaskPayload> {
+    if (payload.storage === 's3') {
+      const { objects, key } = this.bucketKey(payload.path);
+      if ((await keysAt(objects, key)).length === 0) {
+        throw new ValidationError({ path: ['Nothing exists at this key in the export bucket.'] });
+      }
+      return payload;
+    }
     const path = await pathUnderExportRoot(this.root, payload.path);
     if (!(await exists(path))) throw new ValidationError({ path: ['Nothing exists at this path.'] });
     return payload;
   }
 
   async export(payload: ExportTaskPayload, send: Send): Promise<TaskOutcome> {
-    const path = await pathUnderExportRoot(this.root, payload.path);
     const reader = new VersionContentReader(this.queries, this.blobs);
     const version = { repositoryId: payload.repositoryId, version: payload.version };
     const content = await reader.read(version);
@@ -78,20 +96,10 @@ export class OciLayoutService {
     );
     await progress.report(true);
     const exporter = new OciLayoutExporter(reader, progress);
-    await mkdir(dirname(path), { recursive: true });
-    const partial = join(dirname(path), `.${basename(path)}.partial-${randomUUID()}`);
     try {
-      if (payload.format === 'directory') {
-        await exporter.toDirectory(content, partial);
-      } else if (payload.chunkSize !== undefined) {
-        await mkdir(partial);
-        await exporter.toArchive(content, new ChunkedFileWriter(partial, payload.chunkSize));
-      } else {
-        await exporter.toArchive(content, createWriteStream(partial, { flags: 'wx' }));
-      }
-      await rename(partial, path);
+      if (payload.storage === 's3') await this.exportToBucket(exporter, content, payload);
+      else await this.exportToFilesystem(exporter, content, payload);
     } catch (error) {
-      await rm(partial, { recursive: true, force: true });
       const reason = error instanceof Error ? error.message : String(error);
       throw new Error(
         `exporting version ${payload.version} of repository ${payload.repositoryId} to ${payload.path} failed: ${reason}`,
@@ -113,8 +121,59 @@ export class OciLayoutService {
     };
   }
 
-  async import(payload: ImportTaskPayload, send: Send): Promise<TaskOutcome> {
+  private async exportToFilesystem(
+    exporter: OciLayoutExporter,
+    content: VersionContent,
+    payload: ExportTaskPayload,
+  ): Promise<void> {
     const path = await pathUnderExportRoot(this.root, payload.path);
+    await mkdir(dirname(path), { recursive: true });
+    const partial = join(dirname(path), `.${basename(path)}.partial-${randomUUID()}`);
+    const file = (name: string) => createWriteStream(join(partial, name), { flags: 'wx' });
+    try {
+      if (payload.format === 'directory') {
+        await exporter.toFiles(content, async (name) => {
+          await mkdir(dirname(join(partial, name)), { recursive: true });
+          return file(name);
+        });
+      } else if (payload.chunkSize !== undefined) {
+        await mkdir(partial);
+        await exporter.toArchive(content, new ChunkedFileWriter(file, payload.chunkSize));
+      } else {
+        await exporter.toArchive(content, createWriteStream(partial, { flags: 'wx' }));
+      }
+      await rename(partial, path);
+    } catch (error) {
+      await rm(partial, { recursive: true, force: true });
+      throw error;
+    }
+  }
+
+  private async exportToBucket(
+    exporter: OciLayoutExporter,
+    content: VersionContent,
+    payload: ExportTaskPayload,
+  ): Promise<void> {
+    const { objects, key } = this.bucketKey(payload.path);
+    const object = (name: string) => objects.write(`${key}/${name}`);
+    try {
+      if (payload.format === 'directory') {
+        await exporter.toFiles(content, async (name) => object(name));
+      } else if (payload.chunkSize !== undefined) {
+        await exporter.toArchive(content, new ChunkedFileWriter(object, payload.chunkSize));
+      } else {
+        await exporter.toArchive(content, objects.write(key));
+      }
+    } catch (error) {
+      // The bucket must not keep half an export; a failing removal matters less than the export's cause.
+      await keysAt(objects, key)
+        .then((keys) => objects.removeAll(keys))
+        .catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async import(payload: ImportTaskPayload, send: Send): Promise<TaskOutcome> {
     const progress = new TransferProgress<ImportStage>(
       {
         verifying: { message: 'Verifying chunks', code: 'import.verifying.chunks' },
@@ -128,9 +187,9 @@ export class OciLayoutService {
     let imported;
     try {
       imported =
-        payload.format === 'directory'
-          ? await importer.fromDirectory(path)
-          : await importer.fromArchive(path);
+        payload.storage === 's3'
+          ? await this.importFromBucket(importer, payload)
+          : await this.importFromFilesystem(importer, payload);
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       throw new Error(`importing ${payload.path} into repository ${payload.repositoryId} failed: ${reason}`, {
@@ -146,6 +205,60 @@ export class OciLayoutService {
       result: { tags: imported.tags, manifests: imported.manifests, blobs: imported.blobs },
     };
   }
+
+  private async importFromFilesystem(importer: OciLayoutImporter, payload: ImportTaskPayload) {
+    const path = await pathUnderExportRoot(this.root, payload.path);
+    const files: LayoutFiles = {
+      where: payload.path,
+      read: async (name) =>
+        (await exists(join(path, name))) ? createReadStream(join(path, name)) : undefined,
+      names: async (prefix) => (await readdir(path)).filter((name) => name.startsWith(prefix)),
+    };
+    if (payload.format === 'directory') return importer.fromDirectory(files);
+    if ((await stat(path)).isDirectory()) return importer.fromChunks(files);
+    return importer.fromArchive(() => createReadStream(path), payload.path);
+  }
+
+  private async importFromBucket(importer: OciLayoutImporter, payload: ImportTaskPayload) {
+    const { objects, key } = this.bucketKey(payload.path);
+    const files: LayoutFiles = {
+      where: `${objects.location}${key}`,
+      read: (name) => objects.read(`${key}/${name}`),
+      names: async (prefix) =>
+        (await keysAt(objects, key))
+          .map((found) => found.slice(key.length + 1))
+          .filter((name) => name.startsWith(prefix) && !name.includes('/')),
+    };
+    if (payload.format === 'directory') return importer.fromDirectory(files);
+    const archive = await objects.read(key);
+    if (!archive) return importer.fromChunks(files);
+    return importer.fromArchive(() => archive, files.where);
+  }
+
+  /** The export bucket and a key in it: `/`-separated names, none empty, `.` or `..`. */
+  private bucketKey(path: string): { objects: ObjectStore; key: string } {
+    if (!this.objects) {
+      throw new ValidationError({
+        storage: ['Exports to S3 are disabled: WHARF_EXPORT_BUCKET is not set.'],
+      });
+    }
+    const key = path.replace(/\/+$/, '');
+    if (key.split('/').some((segment) => segment === '' || segment === '.' || segment === '..')) {
+      throw new ValidationError({
+        path: ['In the export bucket, a path is a key of "/"-separated names, without "..", "." or "//".'],
+      });
+    }
+    return { objects: this.objects, key };
+  }
+}
+
+/** The keys an export at `key` consists of: the object itself, or the objects under `key/`. */
+async function keysAt(objects: ObjectStore, key: string): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const found of objects.list(key)) {
+    if (found.key === key || found.key.startsWith(`${key}/`)) keys.push(found.key);
+  }
+  return keys;
 }
 
 async function exists(path: string): Promise<boolean> {

@@ -25,6 +25,7 @@ import {
   blobsOf,
   manifestsOf,
   randomImage,
+  pushImage,
   startDockerRegistry,
   type FixtureManifest,
   type StartedDockerRegistry,
@@ -244,5 +245,38 @@ describe('replication targets and the replicate task (embedded adapters, htpassw
     });
     await expect.poll(() => destinationTags('edge/auto'), { timeout: 10_000 }).toEqual(['v2']);
     expect(target.auto).toBe(true);
+  });
+
+  it('in mirror mode completes against a destination that refuses deletes, listing the tags it kept and why', async () => {
+    const refusing = await startDockerRegistry({ deletes: false });
+    try {
+      const stale = randomImage({ layers: 1 });
+      await pushImage(refusing, 'edge/no-deletes', 'old', stale);
+      const target = await queries.ask('replication-target.create', {
+        name: 'edge-no-deletes',
+        url: refusing.url,
+        path: 'edge/no-deletes',
+        repositoryId,
+        mirror: true,
+      });
+      const done = await settled(await replicate(target.id));
+      expect(done.state, done.error?.description).toBe('completed');
+      expect(done.result).toMatchObject({
+        tagsPushed: 1,
+        tagsRemoved: [],
+        tagsKept: [`old: the destination refused to delete ${stale.digest} (UNSUPPORTED)`],
+      });
+      const direct = new RegistryClient({ url: refusing.url });
+      try {
+        const tags: string[] = [];
+        for await (const tag of direct.listTags('edge/no-deletes')) tags.push(tag);
+        expect(tags.sort()).toEqual(['old', 'v2']);
+        expect((await direct.headManifest('edge/no-deletes', 'v2'))?.digest).toBe(second.digest);
+      } finally {
+        await direct.close();
+      }
+    } finally {
+      await refusing.stop();
+    }
   });
 });
