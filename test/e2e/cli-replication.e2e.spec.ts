@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -77,7 +77,13 @@ describe('wharf CLI: tarball import, replication, export and audit', () => {
       'example/app:latest',
     ]);
     [wharf, destination] = await Promise.all([
-      startAllInOne({ WHARF_EXPORT_ROOT: exportRoot }),
+      startAllInOne({
+        WHARF_EXPORT_ROOT: exportRoot,
+        WHARF_EXPORT_BUCKET: `${process.env.WHARF_TEST_S3_BUCKET}/cli-exports-${randomUUID()}`,
+        WHARF_S3_URL: process.env.WHARF_TEST_S3_URL!,
+        WHARF_S3_ACCESS_KEY: 'S3RVER',
+        WHARF_S3_SECRET_KEY: 'S3RVER',
+      }),
       startDockerRegistry({ auth: 'htpasswd' }),
     ]);
     cli = cliFor(wharf.apiUrl);
@@ -280,6 +286,29 @@ describe('wharf CLI: tarball import, replication, export and audit', () => {
     await cli.json(['repository', 'create', 'from-directory']);
     await cli.json(['repository', 'import', 'from-directory', 'layout', '--format', 'directory']);
     expect(await tagsOf('from-directory')).toEqual(await tagsOf('app'));
+
+    // The same round trip through the server's export bucket.
+    const toBucket = await cli.json<Task>([
+      'repository',
+      'export',
+      'app',
+      'carried/app.tar',
+      '--storage',
+      's3',
+    ]);
+    expect(toBucket.state).toBe('completed');
+    await cli.json(['repository', 'create', 'from-bucket']);
+    const fromBucket = await cli.json<Task>([
+      'repository',
+      'import',
+      'from-bucket',
+      'carried/app.tar',
+      '--storage',
+      's3',
+    ]);
+    expect(fromBucket.state).toBe('completed');
+    expect(await tagsOf('from-bucket')).toEqual(await tagsOf('app'));
+    expect((await cli.run(['repository', 'export', 'app', 'x.tar', '--storage', 'ftp'])).code).toBe(2);
 
     const existing = await cli.run(['repository', 'export', 'app', 'app.tar']);
     expect(existing.code).toBe(1);

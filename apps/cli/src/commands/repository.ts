@@ -315,6 +315,17 @@ export function registerRepositoryCommands(program: Command): void {
 }
 
 const LAYOUT_FORMATS = ['oci-archive', 'directory'];
+const LAYOUT_STORAGES = ['filesystem', 's3'];
+
+function layoutStorage(value: string): string {
+  if (!LAYOUT_STORAGES.includes(value)) {
+    throw new InvalidArgumentError(`'${value}' is not a storage: use ${LAYOUT_STORAGES.join(' or ')}.`);
+  }
+  return value;
+}
+
+const STORAGE_HELP =
+  "filesystem (under the server's WHARF_EXPORT_ROOT, default) or s3 (keys under its WHARF_EXPORT_BUCKET)";
 
 function layoutFormat(value: string): string {
   if (!LAYOUT_FORMATS.includes(value)) {
@@ -344,6 +355,7 @@ function registerLayoutCommands(repository: Command): void {
       .argument('<repository>', 'name or href')
       .argument('<path>', 'where to write, relative to WHARF_EXPORT_ROOT; must not exist')
       .option('--format <format>', 'oci-archive (one tar file, default) or directory', layoutFormat)
+      .option('--storage <storage>', STORAGE_HELP, layoutStorage)
       .option('--version <number>', 'export this version (default: latest)', integer)
       .option(
         '--chunk-size <size>',
@@ -355,6 +367,7 @@ function registerLayoutCommands(repository: Command): void {
     const href = await hrefOf(client, 'repository', reference);
     const body: Json = { path };
     if (options.format !== undefined) body.format = options.format;
+    if (options.storage !== undefined) body.storage = options.storage;
     if (options.version !== undefined)
       body.repository_version = await versionHref(client, href, options.version);
     if (options.chunkSize !== undefined) body.chunk_size = options.chunkSize;
@@ -372,12 +385,14 @@ function registerLayoutCommands(repository: Command): void {
       .description("make a new version from an OCI layout export under the server's WHARF_EXPORT_ROOT")
       .argument('<repository>', 'name or href')
       .argument('<path>', 'the export, relative to WHARF_EXPORT_ROOT')
-      .option('--format <format>', 'oci-archive (default; chunked ones too) or directory', layoutFormat),
+      .option('--format <format>', 'oci-archive (default; chunked ones too) or directory', layoutFormat)
+      .option('--storage <storage>', STORAGE_HELP, layoutStorage),
   ).action(async (reference: string, path: string, options, command: Command) => {
     const { client, output } = contextOf(command);
     const href = await hrefOf(client, 'repository', reference);
     const body: Json = { path };
     if (options.format !== undefined) body.format = options.format;
+    if (options.storage !== undefined) body.storage = options.storage;
     const operation = await client.post<AsyncOperation>(`${href}oci_import/`, body);
     await finishOperation(client, output, operation, {
       wait: options.wait,
