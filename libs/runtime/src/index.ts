@@ -9,4 +9,5 @@ export * from './secret-box.js';
 export * from './aggregate-streams.js';
 export * from './unique-names.js';
 export * from './folded-directory.js';
+export * from './bounded-concurrency.js';
 export * from './observability/index.js';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { BlobStore } from '@wharf/ports';
-import { Queries, TaskCanceledError, type TaskOutcome } from '@wharf/runtime';
+import { Queries, TaskCanceledError, type TaskOutcome, forEachConcurrently } from '@wharf/runtime';
 import {
   MAX_KEYSET_PAGE_LIMIT,
   manifestKey,
@@ -13,7 +13,6 @@ import {
 } from '@wharf/contracts';
 import { remoteRegistryClient, type RegistryClient } from '@wharf/registry-client';
 import { attachedTagSubject } from './attached-tag.matcher.js';
-import { forEachConcurrently } from './bounded-concurrency.js';
 import { RemotesService } from './remotes.service.js';
 import type { SyncTaskPayload } from './sync-task.payload.js';
 import type { SyncProgress } from './sync.progress.js';

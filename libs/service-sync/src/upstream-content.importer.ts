@@ -1,9 +1,8 @@
 import { BlobStore } from '@wharf/ports';
-import { bytesSynced, type Queries } from '@wharf/runtime';
+import { bytesSynced, type Queries, forEachConcurrently } from '@wharf/runtime';
 import { parseManifest, type BlobReference, type ParsedManifest } from '@wharf/oci';
 import type { OnDemandSource, PlatformFilter } from '@wharf/contracts';
 import type { RegistryClient } from '@wharf/registry-client';
-import { forEachConcurrently } from './bounded-concurrency.js';
 import { isPlatformKept } from './platform.filter.js';
 import type { SyncProgress } from './sync.progress.js';
 

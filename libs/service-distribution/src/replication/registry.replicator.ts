@@ -1,7 +1,7 @@
+import { forEachConcurrently } from '@wharf/runtime';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ProgressReport } from '@wharf/contracts';
 import { RegistryError, type RegistryClient } from '@wharf/registry-client';
-import { forEachConcurrently } from './bounded-concurrency.js';
 import { TransferProgress } from './transfer.progress.js';
 import type { VersionContent, VersionContentReader, VersionManifest } from './version-content.reader.js';
 
