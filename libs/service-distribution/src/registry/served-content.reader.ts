@@ -17,6 +17,7 @@ import { DistributionsService } from '../distributions.service.js';
 import { manifestUnknown, nameUnknown, RegistryError } from './registry.errors.js';
 import { previousServedVersion } from './previous-version.policy.js';
 import { VersionTagNamesCache } from './version-tag-names.cache.js';
+import { VersionUnitsCache } from './version-units.cache.js';
 
 /** The repository version a registry name serves, fixed once per request. */
 export interface ServedVersion extends VersionRef {
@@ -57,6 +58,7 @@ const SCAN_PAGE = 1_000;
 @Injectable()
 export class ServedContent {
   private readonly tagNames = new VersionTagNamesCache();
+  private readonly found = new VersionUnitsCache();
 
   constructor(
     private readonly queries: Queries,
@@ -92,8 +94,9 @@ export class ServedContent {
   }
 
   async manifestByTag(served: ServedVersion, tag: string): Promise<ServedManifest> {
-    const tags = await this.units(served, { type: 'tag', name: tag, limit: 1 });
-    const tagged = tags.items[0];
+    const tagged = await this.found.find(`${served.repositoryId}/${served.version}/tag/${tag}`, async () => {
+      return (await this.units(served, { type: 'tag', name: tag, limit: 1 })).items[0];
+    });
     if (!tagged) throw manifestUnknown(served.name, tag);
     const unit = await this.presentUnit(served, 'manifest', tagged.digest);
     if (!unit?.manifest) throw manifestUnknown(served.name, tag);
@@ -207,7 +210,9 @@ export class ServedContent {
     type: UnitType,
     digest: string,
   ): Promise<CatalogUnit | undefined> {
-    return (await this.units(served, { type, digest, limit: 1 })).items[0];
+    return this.found.find(`${served.repositoryId}/${served.version}/${type}/${digest}`, async () => {
+      return (await this.units(served, { type, digest, limit: 1 })).items[0];
+    });
   }
 
   private units(
