@@ -20,7 +20,7 @@ describe('VersionUnitsCache', () => {
 
   it('never keeps a miss: content that appears is found at the next lookup', async () => {
     const cache = new VersionUnitsCache();
-    let present: CatalogUnit | undefined;
+    let present: CatalogUnit | undefined = undefined;
     const look = async () => present;
     expect(await cache.find('r/2/manifest/sha256:b', look)).toBeUndefined();
     present = unit('sha256:b');
