@@ -128,3 +128,13 @@ export abstract class BlobStore {
 
   abstract close(): Promise<void>;
 }
+
+/**
+ * The whole of a blob the caller already knows to be small (a manifest, an image config: their size checked
+ * against a limit first). Everything larger is streamed, never read with this.
+ */
+export async function readSmallBlob(blobs: BlobStore, digest: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of await blobs.get(digest)) chunks.push(Buffer.from(chunk as Uint8Array));
+  return Buffer.concat(chunks);
+}

@@ -12,7 +12,7 @@ import {
   type UnitKey,
   type UnitType,
 } from '@wharf/contracts';
-import { BlobStore, ContentIndex } from '@wharf/ports';
+import { BlobStore, ContentIndex, readSmallBlob } from '@wharf/ports';
 import {
   isDigest,
   isImageConfigMediaType,
@@ -218,10 +218,9 @@ export class ContentCatalogService {
     if (!config || !isImageConfigMediaType(config.mediaType)) return undefined;
     const stored = await this.blobs.stat(config.digest);
     if (!stored || stored.size > MAX_CONFIG_BYTES) return undefined;
-    const chunks: Buffer[] = [];
-    for await (const chunk of await this.blobs.get(config.digest)) chunks.push(chunk as Buffer);
+    const bytes = await readSmallBlob(this.blobs, config.digest);
     try {
-      return parseImageConfig(Buffer.concat(chunks));
+      return parseImageConfig(bytes);
     } catch {
       // A config that is not JSON takes nothing from the manifest's validity; it just has no labels.
       return undefined;

@@ -9,7 +9,7 @@ import {
   type CatalogUnit,
   type UnitKey,
 } from '@wharf/contracts';
-import { BlobStore, RemoteError } from '@wharf/ports';
+import { BlobStore, readSmallBlob, RemoteError } from '@wharf/ports';
 import { MAX_MANIFEST_BYTES, ManifestInvalidError, parseManifest, type ParsedManifest } from '@wharf/oci';
 import { Queries } from '@wharf/runtime';
 import { ArtifactsService } from './artifacts.service.js';
@@ -100,7 +100,7 @@ export class ArtifactContentService {
         `is not a manifest: ${size} bytes is over the ${MAX_MANIFEST_BYTES}-byte manifest limit`,
       );
     }
-    const bytes = await this.readSmallBlob(digest);
+    const bytes = await readSmallBlob(this.blobs, digest);
     const parsed = parseOrRefuse(bytes);
     await this.requireReferences(parsed);
     return this.queries.ask('content.manifest.record', {
@@ -136,13 +136,6 @@ export class ArtifactContentService {
       if (isNotFound(error)) return false;
       throw error;
     }
-  }
-
-  /** Manifests are at most MAX_MANIFEST_BYTES, so holding one in memory is bounded. */
-  private async readSmallBlob(digest: string): Promise<Buffer> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of await this.blobs.get(digest)) chunks.push(Buffer.from(chunk as Uint8Array));
-    return Buffer.concat(chunks);
   }
 }
 

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { BlobStore } from '@wharf/ports';
+import { readSmallBlob, type BlobStore } from '@wharf/ports';
 import { MAX_MANIFEST_BYTES } from '@wharf/oci';
 import { planDockerArchive } from './docker-archive.reader.js';
 import type { ImportPlan, ReadSmallEntry } from './import-plan.model.js';
@@ -35,8 +35,6 @@ function smallEntryReader(entries: TarballEntries, blobs: BlobStore): ReadSmallE
     if (file.size > MAX_MANIFEST_BYTES) {
       throw new TarballInvalidError(name, `${file.size} bytes is over the ${MAX_MANIFEST_BYTES}-byte limit`);
     }
-    const chunks: Buffer[] = [];
-    for await (const chunk of await blobs.get(file.digest)) chunks.push(chunk as Buffer);
-    return Buffer.concat(chunks);
+    return readSmallBlob(blobs, file.digest);
   };
 }
