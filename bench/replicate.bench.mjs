@@ -162,7 +162,7 @@ function countByKind(requests) {
 
 async function compareWithSkopeo(source, options, cleanups) {
   log(`pushing ${options.tags} tags to ${source.url}/${REPOSITORY}`);
-  const tagged = sharedBaseImages({ tags: options.tags, ...CONTENT });
+  const tagged = await sharedBaseImages({ tags: options.tags, ...CONTENT });
   await pushTaggedImages(source.url, REPOSITORY, tagged);
   const blobs = new Map(tagged.flatMap(({ image }) => blobsOf(image).map((blob) => [blob.digest, blob])));
   const manifests = new Set(tagged.flatMap(({ image }) => manifestsOf(image).map((m) => m.digest)));

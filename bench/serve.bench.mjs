@@ -170,6 +170,7 @@ async function measureServer(server, { small, large }, seconds) {
   // server is slower because it does more work per byte.
   const singleCpuMsPerGiB =
     ((cpuSecondsOf(server.pid) - cpuBefore) * 1000) / ((large.size * SINGLE_CLIENT_ROUNDS) / 1024 ** 3);
+  const concurrentCpuBefore = cpuSecondsOf(server.pid);
   const concurrent = await sampleRss(server.pid, () =>
     downloadThroughput(blobUrl(large), {
       clients: CONCURRENT_CLIENTS,
@@ -177,6 +178,10 @@ async function measureServer(server, { small, large }, seconds) {
       expectedBytes: large.size,
     }),
   );
+
+  const concurrentCpuMsPerGiB =
+    ((cpuSecondsOf(server.pid) - concurrentCpuBefore) * 1000) /
+    ((large.size * CONCURRENT_CLIENTS * CONCURRENT_ROUNDS) / 1024 ** 3);
 
   log(`${server.name}: manifest GETs on ${MANIFEST_CONNECTIONS} connections`);
   const flood = { connections: MANIFEST_CONNECTIONS, headers: { Accept: MANIFEST_ACCEPT } };
@@ -186,6 +191,7 @@ async function measureServer(server, { small, large }, seconds) {
     singleMiBs: single.value.mibPerSecond,
     singleCpuMsPerGiB,
     concurrentMiBs: concurrent.value.mibPerSecond,
+    concurrentCpuMsPerGiB,
     manifests,
     smallRssMiB: whileSmall.highestSampleMiB,
     largeRssMiB: Math.max(single.highestSampleMiB, concurrent.highestSampleMiB),
@@ -206,6 +212,7 @@ function bestOf(rounds) {
     singleMiBs: highest((round) => round.singleMiBs),
     singleCpuMsPerGiB: Math.min(...rounds.map((round) => round.singleCpuMsPerGiB)),
     concurrentMiBs: highest((round) => round.concurrentMiBs),
+    concurrentCpuMsPerGiB: Math.min(...rounds.map((round) => round.concurrentCpuMsPerGiB)),
     manifests: fastestManifests,
     smallRssMiB: highest((round) => round.smallRssMiB),
     largeRssMiB: highest((round) => round.largeRssMiB),
@@ -244,6 +251,11 @@ function printResults(options, layers, registry, wharf) {
         (s) => s.concurrentMiBs,
         mibs,
         blobTarget((s) => s.concurrentMiBs),
+      ),
+      row(
+        `server CPU per GiB served, ${CONCURRENT_CLIENTS} concurrent (ms, user + system)`,
+        (s) => s.concurrentCpuMsPerGiB,
+        mibs,
       ),
       row(
         `manifest GET by tag, ${MANIFEST_CONNECTIONS} connections, ${options.seconds} s (req/s)`,

@@ -1,8 +1,11 @@
 // Upstream content for the sync benchmark: many tags over a few shared base layers, and one image with a very
 // large layer written to disk as it is generated. Pushed with Wharf's own registry client, each blob once.
-import { createHash, randomFillSync } from 'node:crypto';
+import { createCipheriv, createHash, randomBytes, randomFillSync } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
 import { RegistryClient } from '@wharf/registry-client';
 import {
   blobsOf,
@@ -57,18 +60,90 @@ function layeredImage(layers, platform, format, layerMediaType = MEDIA_TYPES[for
   return { ...fixtureManifest(document, types.manifest), kind: 'image', config, layers, foreignLayers: [] };
 }
 
+/** The bytes of a one-file tar whose file holds `size` pseudo-random bytes drawn from `seed` (AES-CTR). */
+async function* seededTar(seed, size) {
+  yield tarHeader('bench/layer.bin', size);
+  const keystream = createCipheriv('aes-256-ctr', seed, Buffer.alloc(16));
+  const zeros = Buffer.alloc(MiB);
+  for (let left = size; left > 0; left -= MiB) yield keystream.update(zeros.subarray(0, Math.min(MiB, left)));
+  // Padding to a whole record, then the two zero records that end an archive.
+  yield Buffer.alloc(((512 - (size % 512)) % 512) + 1024);
+}
+
+/** The seeded tar gzipped at level 0 (stored blocks): a valid tar.gz that costs no compression time. */
+function seededTarGz(seed, size) {
+  return Readable.from(seededTar(seed, size)).pipe(createGzip({ level: 0 }));
+}
+
+/** A sink that hashes what it is given. */
+function hashingSink(hash) {
+  return new Writable({
+    write(chunk, _encoding, done) {
+      hash.update(chunk);
+      done();
+    },
+  });
+}
+
+/**
+ * A layer of `size` pseudo-random bytes that is never held in memory: made once here to learn its digests,
+ * and again, identical, by `open()` whenever it is pushed.
+ */
+async function seededLayer(size) {
+  const seed = randomBytes(32);
+  const diffId = createHash('sha256');
+  const digest = createHash('sha256');
+  let compressedSize = 0;
+  await pipeline(
+    seededTar(seed, size),
+    async function* (tar) {
+      for await (const chunk of tar) {
+        diffId.update(chunk);
+        yield chunk;
+      }
+    },
+    createGzip({ level: 0 }),
+    async function* (gzipped) {
+      for await (const chunk of gzipped) {
+        compressedSize += chunk.length;
+        yield chunk;
+      }
+    },
+    hashingSink(digest),
+  );
+  return {
+    mediaType: MEDIA_TYPES.oci.layer,
+    digest: `sha256:${digest.digest('hex')}`,
+    size: compressedSize,
+    diffId: `sha256:${diffId.digest('hex')}`,
+    open: () => seededTarGz(seed, size),
+  };
+}
+
+/** `count` seeded layers of `size` bytes, made a few at a time. */
+async function seededLayers(count, size) {
+  const layers = [];
+  for (let i = 0; i < count; i += PUSH_CONCURRENCY) {
+    const batch = Array.from({ length: Math.min(PUSH_CONCURRENCY, count - i) }, () => seededLayer(size));
+    layers.push(...(await Promise.all(batch)));
+  }
+  return layers;
+}
+
 /**
  * `tags` tagged images: every fourth a two-platform index, the rest single images alternating OCI and Docker.
- * Each image has two of the `baseLayers` shared base layers (rotating) plus one small layer of its own.
+ * Each image has two of the `baseLayers` shared base layers (rotating) plus a layer of `uniqueLayerBytes`
+ * of its own. Unique layers are seeded (see seededLayer), so thousands of MiB of them cost no memory.
  */
-export function sharedBaseImages({ tags, baseLayers, baseLayerBytes, uniqueLayerBytes }) {
+export async function sharedBaseImages({ tags, baseLayers, baseLayerBytes, uniqueLayerBytes }) {
   const base = Array.from({ length: baseLayers }, () => randomLayer({ size: baseLayerBytes }));
+  const images = Array.from({ length: tags }, (_, i) => (i % 4 === 3 ? PLATFORMS.length : 1));
+  const unique = await seededLayers(
+    images.reduce((sum, count) => sum + count, 0),
+    uniqueLayerBytes,
+  );
   const imageOn = (i, platform, format) =>
-    layeredImage(
-      [base[i % baseLayers], base[(i + 1) % baseLayers], randomLayer({ size: uniqueLayerBytes })],
-      platform,
-      format,
-    );
+    layeredImage([base[i % baseLayers], base[(i + 1) % baseLayers], unique.pop()], platform, format);
   return Array.from({ length: tags }, (_, i) => {
     const tag = `v${String(i).padStart(4, '0')}`;
     if (i % 4 === 3) {
@@ -85,7 +160,8 @@ export async function pushTaggedImages(registryUrl, name, taggedImages) {
   const uploads = new Map();
   const upload = (blob) => {
     if (!uploads.has(blob.digest)) {
-      uploads.set(blob.digest, client.uploadBlob(name, blob.digest, blob.size, blob.bytes));
+      const bytes = blob.open ? blob.open() : blob.bytes;
+      uploads.set(blob.digest, client.uploadBlob(name, blob.digest, blob.size, bytes));
     }
     return uploads.get(blob.digest);
   };

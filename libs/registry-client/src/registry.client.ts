@@ -279,8 +279,15 @@ export class RegistryClient {
    * when the bytes are wrong or incomplete, so a consumer that saw `end` got exactly the blob. The download
    * holds one of the client's concurrency permits until its last byte arrived (backpressure keeps it open
    * while the consumer lags) or the stream is destroyed: read or destroy every stream taken.
+   * With `checkDigest: false` the bytes are not hashed here, only counted against Content-Length: for a
+   * consumer that hashes them anyway and refuses a mismatch itself (a blob store's put with the expected
+   * digest), so a download is hashed once rather than twice.
    */
-  async getBlob(name: string, digest: string): Promise<VerifiedBlobStream> {
+  async getBlob(
+    name: string,
+    digest: string,
+    { checkDigest = true }: { readonly checkDigest?: boolean } = {},
+  ): Promise<VerifiedBlobStream> {
     const operation = this.blobOperation('GET', name, digest);
     const response = await this.call({
       method: 'GET',
@@ -292,13 +299,19 @@ export class RegistryClient {
     });
     if (response.status !== 200) throw await this.failure(response, operation);
     const size = contentLength(response);
-    return VerifiedBlobStream.verifying(response.body, digest, size, {
-      mismatch: (actual) => new DigestMismatchError(this.registry, operation, digest, actual),
-      truncated: (received, cause) =>
-        new TruncatedContentError(this.registry, operation, size ?? received, received, cause),
-      broken: (cause) =>
-        new RegistryError(this.registry, operation, { reason: 'the download broke off', cause }),
-    });
+    return VerifiedBlobStream.verifying(
+      response.body,
+      digest,
+      size,
+      {
+        mismatch: (actual) => new DigestMismatchError(this.registry, operation, digest, actual),
+        truncated: (received, cause) =>
+          new TruncatedContentError(this.registry, operation, size ?? received, received, cause),
+        broken: (cause) =>
+          new RegistryError(this.registry, operation, { reason: 'the download broke off', cause }),
+      },
+      checkDigest,
+    );
   }
 
   /**

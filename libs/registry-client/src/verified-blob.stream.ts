@@ -13,10 +13,12 @@ export interface BlobVerificationFailures {
 /**
  * A blob download that checks itself: bytes pass through as they arrive (nothing is buffered) and the
  * stream only ends cleanly when their digest equals the one asked for and the announced Content-Length
- * arrived in full; otherwise it emits the error the failure factories build.
+ * arrived in full; otherwise it emits the error the failure factories build. With `checkDigest` false only
+ * the length is checked, for a consumer that hashes the bytes anyway and checks the digest itself.
  */
 export class VerifiedBlobStream extends Transform {
-  private readonly digester: Digester;
+  private readonly digester: Digester | undefined;
+  private received = 0;
 
   constructor(
     /** The digest the bytes must hash to. */
@@ -24,14 +26,16 @@ export class VerifiedBlobStream extends Transform {
     /** Content-Length the registry announced, when it did. */
     readonly size: number | undefined,
     private readonly failures: BlobVerificationFailures,
+    checkDigest = true,
   ) {
     super();
-    this.digester = createDigester(parseDigest(digest).algorithm);
+    const { algorithm } = parseDigest(digest);
+    this.digester = checkDigest ? createDigester(algorithm) : undefined;
   }
 
   /** Bytes passed through so far. */
   get receivedBytes(): number {
-    return this.digester.size;
+    return this.received;
   }
 
   /** Pipes `source` through this stream, turning its errors into typed ones and stopping it when we stop. */
@@ -40,8 +44,9 @@ export class VerifiedBlobStream extends Transform {
     digest: string,
     size: number | undefined,
     failures: BlobVerificationFailures,
+    checkDigest = true,
   ): VerifiedBlobStream {
-    const verified = new VerifiedBlobStream(digest, size, failures);
+    const verified = new VerifiedBlobStream(digest, size, failures, checkDigest);
     source.once('error', (error) => {
       const short = size !== undefined && verified.receivedBytes < size;
       verified.destroy(short ? failures.truncated(verified.receivedBytes, error) : failures.broken(error));
@@ -53,16 +58,17 @@ export class VerifiedBlobStream extends Transform {
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.digester.update(chunk);
+    this.digester?.update(chunk);
+    this.received += chunk.length;
     callback(null, chunk);
   }
 
   override _flush(callback: TransformCallback): void {
-    if (this.size !== undefined && this.digester.size < this.size) {
-      callback(this.failures.truncated(this.digester.size));
+    if (this.size !== undefined && this.received < this.size) {
+      callback(this.failures.truncated(this.received));
       return;
     }
-    const actual = this.digester.digest();
+    const actual = this.digester?.digest() ?? this.digest;
     callback(actual === this.digest ? null : this.failures.mismatch(actual));
   }
 }

@@ -45,6 +45,27 @@ describe('VerifiedBlobStream', () => {
     await expect(broken.toArray()).rejects.toThrow('truncated after 6');
   });
 
+  it('without checkDigest, leaves the digest to the consumer but still fails a short body', async () => {
+    const other = Buffer.from('the quick brown cat');
+    const unchecked = VerifiedBlobStream.verifying(
+      Readable.from([other]),
+      digest,
+      other.length,
+      failures,
+      false,
+    );
+    expect(Buffer.concat(await unchecked.toArray())).toEqual(other);
+
+    const short = VerifiedBlobStream.verifying(
+      Readable.from([bytes.subarray(0, 4)]),
+      digest,
+      bytes.length,
+      failures,
+      false,
+    );
+    await expect(short.toArray()).rejects.toThrow('truncated after 4');
+  });
+
   it('stops the source when the consumer destroys the stream', async () => {
     const source = new PassThrough();
     const stream = VerifiedBlobStream.verifying(source, digest, undefined, failures);

@@ -150,7 +150,9 @@ export class UpstreamContentImporter {
   private async storeBlob(digest: string): Promise<number> {
     const stored = await this.blobs.stat(digest);
     if (stored) return stored.size;
-    const download = await this.upstream.client.getBlob(this.upstream.name, digest);
+    // The blob store hashes what it stores and refuses bytes that do not match `digest`, so the download
+    // only checks its length: hashing it there too would cost a second pass over every byte.
+    const download = await this.upstream.client.getBlob(this.upstream.name, digest, { checkDigest: false });
     // A small blob can arrive, and fail verification, before the blob store starts reading: an error event
     // with no listener would end the process. The store still sees the failure when it reads the stream.
     download.on('error', () => undefined);

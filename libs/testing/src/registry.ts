@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
+import { Writable } from 'node:stream';
 import { join } from 'node:path';
 import { blobsOf, manifestsOf, type FixtureManifest } from './fixtures/images.js';
 import { RegistryTokenIssuer } from './registry-token-issuer.js';
@@ -41,6 +42,19 @@ export interface DockerRegistryOptions {
    * 405 UNSUPPORTED, as many production registries do.
    */
   readonly deletes?: boolean;
+  /**
+   * Record every request the registry answers (from its access log) in `requests`. For counting requests
+   * without a proxy in the way, whose extra hop would slow the client being measured.
+   */
+  readonly recordRequests?: boolean;
+}
+
+/** One request as the registry's access log shows it. */
+export interface RegistryAccessLogEntry {
+  readonly method: string;
+  /** Path and query, as the client sent them. */
+  readonly url: string;
+  readonly status: number;
 }
 
 export interface StartedDockerRegistry extends StartedServer {
@@ -60,6 +74,8 @@ export interface StartedDockerRegistry extends StartedServer {
   authorizationFor(repository: string): string | undefined;
   /** What the registry printed (errors only), for failure messages. */
   output(): string;
+  /** Every request answered so far, oldest first; empty unless started with `recordRequests`. */
+  readonly requests: readonly RegistryAccessLogEntry[];
 }
 
 const TOKEN_SERVICE = 'wharf-test-registry';
@@ -99,7 +115,7 @@ export async function startDockerRegistry(
 
   const config = {
     version: '0.1',
-    log: { level: 'error', accesslog: { disabled: true } },
+    log: { level: 'error', accesslog: { disabled: !options.recordRequests } },
     storage: {
       filesystem: { rootdirectory: storageDirectory },
       delete: { enabled: options.deletes ?? true },
@@ -134,7 +150,10 @@ export async function startDockerRegistry(
   const collect = (chunk: Buffer) => {
     output = (output + chunk.toString('utf8')).slice(-OUTPUT_LIMIT);
   };
-  child.stdout?.on('data', collect);
+  const requests: RegistryAccessLogEntry[] = [];
+  // The access log goes to stdout, one line per request; errors go to stderr.
+  if (options.recordRequests) child.stdout?.pipe(new AccessLogReader(requests));
+  else child.stdout?.on('data', collect);
   child.stderr?.on('data', collect);
   try {
     await waitForRegistry(child, port, () => output);
@@ -164,12 +183,36 @@ export async function startDockerRegistry(
       return `Bearer ${tokenIssuer.mintToken(username, access)}`;
     },
     output: () => output,
+    requests,
     async stop() {
       await stopChild(child);
       await tokenIssuer?.stop();
       rmSync(directory, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Parses docker-registry's access log (Apache combined format, e.g.
+ * `127.0.0.1 - - [04/Dec/2026:21:00:00 +0000] "HEAD /v2/app/manifests/v1 HTTP/1.1" 200 0 "" "agent"`)
+ * into entries, line by line as the lines arrive.
+ */
+class AccessLogReader extends Writable {
+  private pending = '';
+
+  constructor(private readonly entries: RegistryAccessLogEntry[]) {
+    super();
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, done: () => void): void {
+    const lines = (this.pending + chunk.toString('utf8')).split('\n');
+    this.pending = lines.pop() ?? '';
+    for (const line of lines) {
+      const match = /"([A-Z]+) (\S+) HTTP\/[\d.]+" (\d{3}) /.exec(line);
+      if (match) this.entries.push({ method: match[1], url: match[2], status: Number(match[3]) });
+    }
+    done();
+  }
 }
 
 /** distribution's filesystem layout: blobs/<algorithm>/<first two hex>/<hex>/data. */
