@@ -1,6 +1,6 @@
 // `npm run bench -- serve [--blob-mib N] [--seconds N] [--rounds N]`: Wharf's registry API against Debian's
 // docker-registry, both serving the same content from local filesystem storage, one server at a time on the
-// same machine, in --rounds alternating rounds (3 by default) of which each server's best counts.
+// same machine, in --rounds alternating rounds (5 by default) of which each server's best counts.
 // (a) GET of a --blob-mib MiB blob (256 by default), one client and 8 concurrent: MiB/s (target: Wharf ≥ 0.9 ×
 //     docker-registry). (b) Manifest GET by tag on 32 keep-alive connections for --seconds s (10 by default):
 //     requests per second (target: Wharf ≥ docker-registry) and p99 latency. (c) Each server process's RSS
@@ -14,14 +14,17 @@ import { childPid, cpuSecondsOf, memoryOf, sampleRss } from './lib/process-usage
 import { printTable, timed } from './lib/report.mjs';
 import { pushLargeLayerImage, writeLargeLayer } from './lib/sync-content.mjs';
 
-const DEFAULTS = { blobMib: 256, seconds: 10, rounds: 3 };
+const DEFAULTS = { blobMib: 256, seconds: 10, rounds: 5 };
 const SMALL_BLOB_MIB = 4;
 const REPOSITORY = 'bench/serve';
 const CONCURRENT_CLIENTS = 8;
 const MANIFEST_CONNECTIONS = 32;
-/** Rounds per client, so each download measurement moves at least a GiB and lasts more than an instant. */
-const SINGLE_CLIENT_ROUNDS = 4;
-const CONCURRENT_ROUNDS = 2;
+/**
+ * Downloads per client: each measurement moves 2 GiB (one client) or 8 GiB (eight), so that it lasts
+ * seconds rather than an instant, and a hiccup of the (shared, virtual) machine does not decide a round.
+ */
+const SINGLE_CLIENT_ROUNDS = 8;
+const CONCURRENT_ROUNDS = 4;
 const SMALL_BLOB_ROUNDS = 16;
 /** Lets both servers warm up (JIT, caches, connection set-up) before the measured manifest flood. */
 const WARM_UP_MS = 2_000;

@@ -83,6 +83,13 @@ export abstract class BlobStore {
   /** Streams the object, or the inclusive range of it. Throws BlobNotFoundError / RangeNotSatisfiableError. */
   abstract get(digest: string, range?: ByteRange): Promise<Readable>;
 
+  /**
+   * Hands back a chunk read from a `get` stream once nothing refers to it any more (its bytes were written
+   * out and the write completed), so the store may read later bytes into the same memory. Optional: a chunk
+   * never handed back is garbage collected; one the store did not lend is ignored.
+   */
+  recycle(_chunk: Uint8Array): void {}
+
   /** Size of a stored object, or undefined. */
   abstract stat(digest: string): Promise<BlobInfo | undefined>;
 

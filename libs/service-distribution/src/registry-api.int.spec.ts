@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { execFile } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -299,6 +299,41 @@ describe('the registry API (pull)', () => {
     expect(beyond.status).toBe(416);
     expect(beyond.headers.get('content-range')).toBe(`bytes */${layer.size}`);
     expect(await errorCode(beyond)).toBe('RANGE_INVALID');
+  });
+
+  it('serves a blob of many read chunks to several clients at once, every byte right', async () => {
+    // Served chunks go back to the blob store for reuse once written. A chunk reused too early shows up as
+    // wrong bytes for a client that stalls long enough for the server's writes to queue behind the kernel's
+    // socket buffers (a few MiB on loopback), while other clients' streams take chunks from the pool.
+    const big = randomImage({ layers: 1, layerSize: 24 * 1024 * 1024 + 4321 });
+    await record(big);
+    await distribute({
+      name: 'big',
+      basePath: 'team/big',
+      repositoryId: await repositoryWith('big', [big], { v1: big }),
+    });
+    const layer = big.layers[0]!;
+    const url = `/v2/team/big/blobs/${layer.digest}`;
+    const digestOf = async (body: AsyncIterable<Uint8Array>, hash = createHash('sha256')) => {
+      for await (const chunk of body) hash.update(chunk);
+      return `sha256:${hash.digest('hex')}`;
+    };
+    const stalled = (await get(url)).body!;
+    const stalledHash = createHash('sha256');
+    const reader = stalled.getReader();
+    stalledHash.update((await reader.read()).value!);
+    reader.releaseLock();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+
+    const others = await Promise.all(Array.from({ length: 3 }, async () => digestOf((await get(url)).body!)));
+    const start = 1024 * 1024 - 7;
+    const end = 2 * 1024 * 1024 + 7;
+    const part = await get(url, { headers: { Range: `bytes=${start}-${end}` } });
+    const ranged = Buffer.from(await part.arrayBuffer());
+
+    expect(others).toEqual([layer.digest, layer.digest, layer.digest]);
+    expect(ranged.equals(Buffer.from(layer.bytes.subarray(start, end + 1)))).toBe(true);
+    expect(await digestOf(stalled, stalledHash)).toBe(layer.digest);
   });
 
   it('keeps distributions apart: another repository’s manifests and blobs are unknown here', async () => {

@@ -1,6 +1,5 @@
 import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { Injectable } from '@nestjs/common';
 import { BlobStore } from '@wharf/ports';
 import { Infrastructure } from '@wharf/runtime';
@@ -42,9 +41,51 @@ export class BlobResponseWriter {
     return true;
   }
 
-  /** Writes the status and headers already set on `response`, then streams `body` to it. */
+  /**
+   * Writes the status and headers already set on `response`, then streams `body` (from the blob store) to it.
+   * One chunk is written at a time and handed back to the store once the socket took it, so the store reads
+   * the next bytes into the same memory (see BlobStore.recycle); the stream still reads ahead meanwhile. A
+   * body that fails part way cuts the response short, so the client sees an incomplete body, never a whole
+   * wrong one.
+   */
   async stream(response: ServerResponse, status: number, body: Readable): Promise<void> {
     response.writeHead(status);
-    await pipeline(body, response);
+    try {
+      for await (const chunk of body) {
+        await written(response, chunk as Buffer);
+        this.blobs.recycle(chunk as Buffer);
+      }
+    } catch (error) {
+      response.destroy();
+      throw error;
+    }
+    response.end();
   }
+}
+
+/**
+ * Resolves once `chunk` has been handed to the socket, rejects when the connection went away first. A
+ * response whose connection is gone never calls a write's callback, so its `close` is watched as well. The
+ * rejection carries Node's premature-close code, which the handler treats as a client hanging up.
+ */
+function written(response: ServerResponse, chunk: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const gone = (cause?: Error | null) =>
+      reject(
+        Object.assign(new Error('the connection closed before the blob was sent', { cause }), {
+          code: 'ERR_STREAM_PREMATURE_CLOSE',
+        }),
+      );
+    if (response.destroyed) {
+      gone();
+      return;
+    }
+    const onClose = () => gone();
+    response.once('close', onClose);
+    response.write(chunk, (error) => {
+      response.off('close', onClose);
+      if (error) gone(error);
+      else resolve();
+    });
+  });
 }
