@@ -1,4 +1,5 @@
-// `npm run bench -- sync [--tags N] [--layer-mib N]`: Wharf's sync against skopeo's, from one docker-registry.
+// `npm run bench -- sync [--tags N] [--layer-mib N] [--unique-kib N]`: Wharf's sync against skopeo's,
+// from one docker-registry.
 // 1. N tags (208 by default; a quarter two-platform indexes) over three shared 2 MiB base layers, each image
 //    with a layer of its own of --unique-kib KiB (8192 by default), synced by the all-in-one Wharf (policy
 //    immediate) and by `skopeo sync --all` into a directory, both straight from the registry: wall times and
