@@ -417,6 +417,37 @@ describe.each([
     }
   });
 
+  it('downloads foreign and non-distributable layers too when the remote includes them', async () => {
+    const docker = randomImage({ layers: 1, foreignLayers: 1, format: 'docker' });
+    const oci = randomImage({ layers: 1, foreignLayers: 1, format: 'oci' });
+    const foreign = [...docker.foreignLayers, ...oci.foreignLayers];
+    const upstream = await serveImages('team/foreign-kept', { docker, oci }, foreign);
+    try {
+      const remote = await createRemote({
+        name: 'foreign-kept-upstream',
+        url: upstream.url,
+        upstream_name: 'team/foreign-kept',
+        include_foreign_layers: true,
+      });
+      const view = await json<{ include_foreign_layers: boolean }>(await wharf.api(remote), 200);
+      expect(view.include_foreign_layers).toBe(true);
+      const repository = await createRepository('foreign-kept', remote);
+
+      const task = await sync(repository);
+      expect(task.error).toBeNull();
+      const counts = countsOf([docker, oci]);
+      expect((await latest(repository)).counts).toEqual({
+        ...counts,
+        'container.blob': counts['container.blob']! + foreign.length,
+      });
+      for (const layer of foreign) {
+        expect(upstream.requested.filter((url) => url.includes(layer.digest))).toHaveLength(1);
+      }
+    } finally {
+      await upstream.stop();
+    }
+  });
+
   it('syncs a signed schema 1 manifest under the digest the registry reports', async () => {
     // Debian's docker-registry 2.8 takes schema 1 with compatibility enabled, as the harness configures it.
     expect(registry.acceptsSchema1).toBe(true);

@@ -45,6 +45,11 @@ export interface RemoteSettings {
   readonly pulpLabels: Readonly<Record<string, string>>;
   /** Platforms to keep from manifest lists; null = all. */
   readonly platforms: readonly PlatformFilter[] | null;
+  /**
+   * Also download foreign (Docker) and non-distributable (OCI) layers from the upstream registry, where
+   * they are otherwise left to the URLs in the manifest (Pulp's field, which Pulp does not expose).
+   */
+  readonly includeForeignLayers: boolean;
 }
 
 /**
@@ -97,6 +102,7 @@ export const REMOTE_PULP_FIELD_NAMES: { readonly [K in keyof RemoteFields]: stri
   headers: 'headers',
   pulpLabels: 'pulp_labels',
   platforms: 'platforms',
+  includeForeignLayers: 'include_foreign_layers',
   username: 'username',
   password: 'password',
   clientKey: 'client_key',

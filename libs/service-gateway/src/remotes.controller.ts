@@ -111,6 +111,8 @@ export function remoteJson(remote: RemoteView): Record<string, unknown> {
     include_tags: remote.includeTags,
     exclude_tags: remote.excludeTags,
     platforms: remote.platforms,
+    // Remotes created before the field existed hold none: they skip foreign layers, the default.
+    include_foreign_layers: remote.includeForeignLayers ?? false,
   };
 }
 

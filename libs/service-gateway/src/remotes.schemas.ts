@@ -46,6 +46,12 @@ const settings = {
       'streamed: blobs are passed through to clients and never kept.',
   },
   tls_validation: { type: 'boolean', description: 'Whether to verify the registry’s TLS certificate.' },
+  include_foreign_layers: {
+    type: 'boolean',
+    description:
+      'Also download foreign and non-distributable layers from the registry (default false: clients ' +
+      'fetch them from the URLs in the manifest).',
+  },
   ca_cert: nullableString('PEM certificate(s) of the CA that signed the registry’s certificate.'),
   client_cert: nullableString('PEM client certificate to authenticate with.'),
   proxy_url: nullableString('Proxy to connect through, scheme://host:port, without credentials.'),

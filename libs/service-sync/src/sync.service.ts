@@ -3,6 +3,7 @@ import { BlobStore } from '@wharf/ports';
 import { Queries, TaskCanceledError, type TaskOutcome, forEachConcurrently } from '@wharf/runtime';
 import {
   MAX_KEYSET_PAGE_LIMIT,
+  blobKey,
   manifestKey,
   parseUnitKey,
   repositoryVersionHref,
@@ -66,6 +67,8 @@ export class SyncService {
           name: remote.upstreamName,
           concurrency,
           platforms: remote.platforms,
+          // Remotes created before the field existed hold none: false, the default.
+          includeForeignLayers: remote.includeForeignLayers === true,
           ...(remote.policy === 'on_demand' && {
             onDemand: { remoteId: remote.id, upstreamName: remote.upstreamName },
           }),
@@ -82,7 +85,9 @@ export class SyncService {
       progress.complete('manifests', 'blobs', 'bytes');
 
       const leftOut = importer.leftOut().map(manifestKey);
-      return await this.changeVersion(repository, add, remove, leftOut, progress);
+      // Foreign layers are no manifest's references, so the version takes them only when named.
+      const foreign = importer.foreignLayers().map(blobKey);
+      return await this.changeVersion(repository, [...add, ...foreign], remove, leftOut, progress);
     } catch (error) {
       if (error instanceof TaskCanceledError) throw error;
       const reason = error instanceof Error ? error.message : String(error);

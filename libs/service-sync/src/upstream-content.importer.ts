@@ -14,6 +14,8 @@ export interface UpstreamRepository {
   readonly concurrency: number;
   /** The remote's platforms filter; null keeps every platform. */
   readonly platforms: readonly PlatformFilter[] | null;
+  /** Download foreign and non-distributable layers too (from the upstream registry, like any blob). */
+  readonly includeForeignLayers: boolean;
   /**
    * Policy on_demand: layers are recorded with this source instead of downloaded, and fetched by the
    * registry on first pull. Image configs are still downloaded: they are small, and the catalog reads a
@@ -28,10 +30,12 @@ export interface UpstreamRepository {
  * listed manifests before their list. One importer serves one sync, so what it did once it skips. With
  * policy on_demand, layers are recorded with where to fetch them instead of downloaded (ADR 0012).
  *
- * Foreign (Docker) and non-distributable (OCI) layers are never downloaded, whatever the upstream serves:
- * their licence keeps them off mirrors, clients fetch them from the URLs in the manifest, and the catalog
- * does not count them among a manifest's references, so a version is complete without them. Pulp's remote
- * has no switch for this, so neither does Wharf's.
+ * Foreign (Docker) and non-distributable (OCI) layers are not downloaded unless the remote says so
+ * (`include_foreign_layers`): their licence usually keeps them off mirrors, clients fetch them from the URLs
+ * in the manifest, and the catalog does not count them among a manifest's references, so a version is
+ * complete without them. When the remote includes them, they are fetched from the upstream registry like
+ * any blob (one that does not hold them fails the sync naming the layer), and the sync adds them to the
+ * version by name, since no manifest reference brings them.
  */
 export class UpstreamContentImporter {
   // Imports in flight or done, by digest: many tags share manifests and base layers, and with manifests
@@ -39,6 +43,7 @@ export class UpstreamContentImporter {
   private readonly manifests = new Map<string, Promise<void>>();
   private readonly blobImports = new Map<string, Promise<void>>();
   private readonly leftOutManifests = new Set<string>();
+  private readonly foreignLayerDigests = new Set<string>();
 
   constructor(
     private readonly upstream: UpstreamRepository,
@@ -65,7 +70,9 @@ export class UpstreamContentImporter {
     this.progress.expect('manifests', kept.length);
     await forEachConcurrently(kept, concurrency, (child) => this.importManifest(child));
     const config = parsed.config?.digest;
-    await forEachConcurrently(parsed.blobs, concurrency, (blob) =>
+    const foreign = this.upstream.includeForeignLayers ? parsed.foreignLayers : [];
+    for (const layer of foreign) this.foreignLayerDigests.add(layer.digest);
+    await forEachConcurrently([...parsed.blobs, ...foreign], concurrency, (blob) =>
       this.importBlob(blob, blob.digest !== config && this.upstream.onDemand !== undefined),
     );
     bytesSynced.inc(fetched.bytes.length);
@@ -130,6 +137,11 @@ export class UpstreamContentImporter {
     );
     for (const digest of dropped) this.leftOutManifests.add(digest);
     return parsed.manifestDigests.filter((digest) => !dropped.has(digest));
+  }
+
+  /** Foreign layers imported (with includeForeignLayers), which the version change must name itself. */
+  foreignLayers(): string[] {
+    return [...this.foreignLayerDigests];
   }
 
   /** Manifests lists listed that the platforms filter left out, so the version change leaves them out too. */

@@ -34,6 +34,11 @@ function remoteOptions(command: Command, creating: boolean): Command {
     .option('--tls-validation <bool>', 'verify the upstream TLS certificate (true/false)', boolean)
     .option('--ca-cert <file>', 'PEM file of CA certificates to trust upstream')
     .option('--download-concurrency <n>', 'parallel downloads', integer)
+    .option(
+      '--include-foreign-layers <bool>',
+      'also download foreign/non-distributable layers from the registry (true/false)',
+      boolean,
+    )
     .option('--platforms <platforms>', 'only these os/arch[/variant] (comma-separated)', list);
   return command;
 }
@@ -67,6 +72,7 @@ function remoteBody(options: Record<string, unknown>): Json {
     remotePassword: 'password',
     tlsValidation: 'tls_validation',
     downloadConcurrency: 'download_concurrency',
+    includeForeignLayers: 'include_foreign_layers',
   };
   for (const [option, field] of Object.entries(copy)) {
     if (options[option] !== undefined) body[field] = options[option];

@@ -33,6 +33,7 @@ export const REMOTE_DEFAULTS: Omit<RemoteFields, 'name' | 'url' | 'upstreamName'
   headers: [],
   pulpLabels: {},
   platforms: null,
+  includeForeignLayers: false,
   username: null,
   password: null,
   clientKey: null,
@@ -262,6 +263,7 @@ const PARSERS: { readonly [K in RemoteField]: (value: unknown) => RemoteFields[K
   headers: notNull(headers),
   pulpLabels: notNull(labels),
   platforms: nullable(platforms),
+  includeForeignLayers: notNull(boolean),
   // Credentials are checked as plain strings only: by the time a command is decided they are sealed.
   username: nullable(text),
   password: nullable(text),
