@@ -73,6 +73,18 @@ export async function startAllInOne(
 export async function startMultiProcess(
   extraEnv: Readonly<Record<string, string>> = {},
 ): Promise<WharfDeployment> {
+  // Ports are chosen free and bound a moment later by seven processes, while other test files start servers
+  // too: a port taken in between fails one process with EADDRINUSE. Such a start is undone and tried again.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startMultiProcessOnce(extraEnv);
+    } catch (error) {
+      if (attempt >= 3 || !String(error).includes('EADDRINUSE')) throw error;
+    }
+  }
+}
+
+async function startMultiProcessOnce(extraEnv: Readonly<Record<string, string>>): Promise<WharfDeployment> {
   const dataDir = mkdtempSync(join(tmpdir(), 'wharf-mp-'));
   const registryPort = await freePort();
   const env = {
@@ -91,7 +103,16 @@ export async function startMultiProcess(
   };
   const start = (service: string, dir = service, extra: Readonly<Record<string, string>> = {}) =>
     startWharfProcess(service, { ...env, ...extra, WHARF_DATA_DIR: join(dataDir, dir) });
-  const processes = await Promise.all([...SERVICES.map((service) => start(service)), start('gateway')]);
+  const started = await Promise.allSettled([...SERVICES.map((service) => start(service)), start('gateway')]);
+  const failed = started.find((result) => result.status === 'rejected');
+  if (failed) {
+    await Promise.all(
+      started.map((result) => (result.status === 'fulfilled' ? result.value.stop() : undefined)),
+    );
+    rmSync(dataDir, { recursive: true, force: true });
+    throw failed.reason;
+  }
+  const processes = started.map((result) => (result as PromiseFulfilledResult<WharfProcess>).value);
   const gateway = processes.find((p) => p.name === 'gateway')!;
   const apiUrl = gateway.url;
   return {

@@ -12,7 +12,22 @@ export interface StartedServer {
   stop(): Promise<void>;
 }
 
+// Ports handed out by this process: a port is free only until someone binds it, and callers often pick several
+// before starting the servers that bind them, so the kernel could hand the same released port out twice.
+const handedOut = new Set<number>();
+
+/** A port nothing listens on now, never one this process handed out before. */
 export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = await unusedPort();
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
+}
+
+function unusedPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);
