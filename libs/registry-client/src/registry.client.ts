@@ -325,6 +325,22 @@ export class RegistryClient {
     content: Readable | Uint8Array,
     options: UploadBlobOptions = {},
   ): Promise<UploadedBlob> {
+    try {
+      return await this.putBlob(name, digest, size, content, options);
+    } finally {
+      // A stream the upload never read to the end (a mount, a refused start, a failed PUT) still holds what
+      // it reads from, a file for instance, until someone destroys it; after a complete send this is a no-op.
+      if (content instanceof Readable) content.destroy();
+    }
+  }
+
+  private async putBlob(
+    name: string,
+    digest: string,
+    size: number,
+    content: Readable | Uint8Array,
+    options: UploadBlobOptions,
+  ): Promise<UploadedBlob> {
     const startOperation = this.blobOperation('POST', name, digest, 'blob upload');
     const mountFrom = options.mountFrom;
     if (mountFrom !== undefined) checkRepositoryName(mountFrom);
@@ -419,6 +435,7 @@ export class RegistryClient {
     const patchOperation = this.blobOperation('PATCH', name, digest, 'blob upload');
     for (let start = 0; start < size; start += chunkSize) {
       const end = Math.min(size, start + chunkSize) - 1;
+      const chunk = await openChunk(start, end);
       const response = await this.call({
         method: 'PATCH',
         kind: 'blob',
@@ -430,8 +447,9 @@ export class RegistryClient {
           'content-range': `${start}-${end}`,
           'content-length': String(end - start + 1),
         },
-        body: await openChunk(start, end),
-      });
+        body: chunk,
+        // A chunk the request did not read to the end (it failed) still holds its source open.
+      }).finally(() => chunk.destroy());
       if (response.status !== 202) throw await this.failure(response, patchOperation);
       await discard(response);
       location = this.uploadLocation(response, patchOperation);
