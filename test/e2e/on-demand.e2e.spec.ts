@@ -183,6 +183,33 @@ describe.each([
     expect(blobGets(before)).toEqual([layer.digest]);
   }, 60_000);
 
+  it('with policy streamed, passes every pull (whole or a range) through from upstream and keeps nothing', async () => {
+    const image = randomImage({ layers: 2, layerSize: 300_000 });
+    await pushImage(registry, 'team/streamed', 'v1', image);
+    const before = front.requests.length;
+    await mirror('team/streamed', 'streamed/app', { policy: 'streamed' });
+    expect(blobGets(before)).toEqual([image.config.digest]);
+
+    const beforePulls = front.requests.length;
+    const first = await pull('streamed/app', 'v1', 'streamed-first');
+    const second = await pull('streamed/app', 'v1', 'streamed-second');
+    for (const blob of blobsOf(image)) {
+      expect(first(blob.digest).equals(Buffer.from(blob.bytes)), blob.digest).toBe(true);
+      expect(second(blob.digest).equals(Buffer.from(blob.bytes)), blob.digest).toBe(true);
+    }
+    const layer = image.layers[0]!;
+    const url = `${wharf.registryUrl}/v2/streamed/app/blobs/${layer.digest}`;
+    const range = await fetch(url, { headers: { Range: 'bytes=100000-100099' } });
+    expect(range.status).toBe(206);
+    expect(
+      Buffer.from(await range.arrayBuffer()).equals(Buffer.from(layer.bytes).subarray(100_000, 100_100)),
+    ).toBe(true);
+    // Each pull went upstream for every layer: nothing was kept between them.
+    const layerGets = blobGets(beforePulls).sort();
+    const layers = image.layers.map((l) => l.digest);
+    expect(layerGets).toEqual([...layers, ...layers, layer.digest].sort());
+  }, 120_000);
+
   it('cuts the first pull short when upstream bytes do not match the digest, and stores nothing', async () => {
     const image: FixtureImage = randomImage({ layers: 1, layerSize: 300_000 });
     await pushImage(registry, 'team/corrupt', 'v1', image);

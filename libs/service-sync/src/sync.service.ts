@@ -34,7 +34,7 @@ interface UpstreamTag {
  * holds (the same tag on the same digest) costs one HEAD and nothing more; everything else is downloaded,
  * verified, stored and recorded before ONE version change adds the tags (and, when mirroring, removes the
  * tags upstream no longer has). A failure anywhere leaves no new version; blobs already verified stay stored.
- * Policy on_demand leaves layers upstream for the registry to fetch on first pull (ADR 0012).
+ * Policies on_demand and streamed leave layers upstream for the registry to fetch when pulled (ADR 0012).
  */
 @Injectable()
 export class SyncService {
@@ -47,11 +47,6 @@ export class SyncService {
   async sync(payload: SyncTaskPayload, progress: SyncProgress): Promise<TaskOutcome> {
     const repository = await this.queries.ask('content.repository.get', { id: payload.repositoryId });
     const remote = this.remotes.get(payload.remoteId);
-    if (remote.policy === 'streamed') {
-      throw new Error(
-        `remote ${remote.name} has policy streamed; sync supports policies immediate and on_demand`,
-      );
-    }
     const client = remoteRegistryClient(remote, await this.remotes.credentials(remote.id));
     try {
       const concurrency = remote.downloadConcurrency ?? DEFAULT_DOWNLOAD_CONCURRENCY;
@@ -69,7 +64,9 @@ export class SyncService {
           platforms: remote.platforms,
           // Remotes created before the field existed hold none: false, the default.
           includeForeignLayers: remote.includeForeignLayers === true,
-          ...(remote.policy === 'on_demand' && {
+          // streamed syncs as on_demand does; the registry reads the remote's policy at each pull and keeps
+          // the bytes it fetched only for on_demand.
+          ...(remote.policy !== 'immediate' && {
             onDemand: { remoteId: remote.id, upstreamName: remote.upstreamName },
           }),
         },

@@ -46,6 +46,31 @@ describe('teeHoldingBack', () => {
     expect(served.bytes.toString()).toBe('aaaabbbb');
   });
 
+  it('serves a client alone (policy streamed) the same way: every byte, or short of the last chunk', async () => {
+    const clean = new PassThrough();
+    const client = new PassThrough();
+    teeHoldingBack(clean, undefined, client);
+    for (const chunk of chunks) clean.write(chunk);
+    clean.end();
+    expect(await collect(client)).toEqual({ bytes: Buffer.from('aaaabbbbcccc') });
+
+    const failing = new PassThrough();
+    const cut = new PassThrough();
+    teeHoldingBack(failing, undefined, cut);
+    const served = collect(cut);
+    for (const chunk of chunks) failing.write(chunk);
+    await new Promise((resolve) => setImmediate(resolve));
+    failing.destroy(new Error('digest mismatch'));
+    expect((await served).bytes.toString()).toBe('aaaabbbb');
+
+    const abandoned = new PassThrough();
+    const leaving = new PassThrough();
+    teeHoldingBack(abandoned, undefined, leaving);
+    leaving.destroy();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(abandoned.destroyed).toBe(true);
+  });
+
   it('keeps filling the store after the client hangs up', async () => {
     const source = new PassThrough();
     const store = new PassThrough();

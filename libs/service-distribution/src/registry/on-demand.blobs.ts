@@ -1,4 +1,4 @@
-import { PassThrough, type Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { Injectable, Logger } from '@nestjs/common';
 import { BlobNotFoundError, BlobStore, type ByteRange } from '@wharf/ports';
 import { Queries } from '@wharf/runtime';
@@ -19,6 +19,9 @@ import { RegistryError } from './registry.errors.js';
  * it and is then served from there. Two processes may both download a blob; the blob store's put makes
  * either copy land whole or not at all. The remote's credentials come from the sync service
  * (`remote.credentials`), live only in the client built for one fetch, and never reach a response or a log.
+ *
+ * When the remote that recorded the blob has policy streamed (read at each pull, as Pulp's content app does),
+ * every pull streams the blob from upstream to that client alone, verified the same way, and nothing is kept.
  */
 @Injectable()
 export class OnDemandBlobs {
@@ -40,6 +43,7 @@ export class OnDemandBlobs {
    * upstream; a range, or a blob already being fetched, is served from the blob store once it is there.
    */
   async open(unit: CatalogUnit, source: FetchSources, range?: ByteRange): Promise<Readable> {
+    if (await this.isStreamed(source.recorded)) return this.streamThrough(unit, source, range);
     // A download that finished since the caller looked left the bytes in the store.
     if (!this.fetches.has(unit.digest) && (await this.blobs.stat(unit.digest))) {
       return this.stored(unit.digest, range);
@@ -52,6 +56,28 @@ export class OnDemandBlobs {
     }
     const client = new PassThrough();
     await this.start(unit, source, client);
+    return client;
+  }
+
+  private async isStreamed(source: OnDemandSource): Promise<boolean> {
+    try {
+      return (await this.queries.ask('remote.get', { id: source.remoteId })).policy === 'streamed';
+    } catch {
+      // A remote that cannot be read is handled (with its fallback) where the download starts.
+      return false;
+    }
+  }
+
+  /**
+   * Policy streamed: the blob (or the range asked for, cut from the whole download, which is read to its end
+   * so that its digest is checked) goes to this client only, the last chunk held back until verified.
+   */
+  private async streamThrough(unit: CatalogUnit, source: FetchSources, range?: ByteRange): Promise<Readable> {
+    const upstream = await this.openUpstream(unit, source);
+    const client = new PassThrough();
+    const body = range ? Readable.from(bytesWithin(upstream.download, range)) : upstream.download;
+    teeHoldingBack(body, undefined, client);
+    client.once('close', () => void upstream.registry.close());
     return client;
   }
 
@@ -177,6 +203,17 @@ interface OpenedUpstream {
   readonly registry: RegistryClient;
   /** The upstream and remote, for log lines (never with credentials). */
   readonly description: string;
+}
+
+/** The bytes of `range` (inclusive) from a whole stream, which is still read to its end. */
+async function* bytesWithin(whole: AsyncIterable<Buffer>, range: ByteRange): AsyncGenerator<Buffer> {
+  let offset = 0;
+  for await (const chunk of whole) {
+    const from = Math.max(range.start - offset, 0);
+    const to = Math.min(range.end + 1 - offset, chunk.length);
+    if (from < to) yield chunk.subarray(from, to);
+    offset += chunk.length;
+  }
 }
 
 function upstreamFailure(digest: string, why: string): RegistryError {
