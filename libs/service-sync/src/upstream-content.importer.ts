@@ -17,8 +17,8 @@ export interface UpstreamRepository {
   /** Download foreign and non-distributable layers too (from the upstream registry, like any blob). */
   readonly includeForeignLayers: boolean;
   /**
-   * Policy on_demand: layers are recorded with this source instead of downloaded, and fetched by the
-   * registry on first pull. Image configs are still downloaded: they are small, and the catalog reads a
+   * Policies on_demand and streamed: layers are recorded with this source instead of downloaded, and
+   * fetched by the registry when pulled (and kept, for on_demand). Image configs are still downloaded: they are small, and the catalog reads a
    * manifest's labels and platform from its config when the manifest is recorded.
    */
   readonly onDemand?: OnDemandSource;
@@ -28,7 +28,7 @@ export interface UpstreamRepository {
  * Brings manifests, with everything they reference, from an upstream repository into the blob store and
  * the content catalog, in the order the catalog needs: blobs before the manifests that reference them,
  * listed manifests before their list. One importer serves one sync, so what it did once it skips. With
- * policy on_demand, layers are recorded with where to fetch them instead of downloaded (ADR 0012).
+ * policy on_demand or streamed, layers are recorded with where to fetch them instead of downloaded (ADR 0012).
  *
  * Foreign (Docker) and non-distributable (OCI) layers are not downloaded unless the remote says so
  * (`include_foreign_layers`): their licence usually keeps them off mirrors, clients fetch them from the URLs
